@@ -1,0 +1,156 @@
+"""Lifting and group convolutions: fast == literal reference, exact equivariance, caching, export."""
+
+import math
+
+import pytest
+import torch
+from equivariance import SHIFTS, act, equivariance_error, zero_border
+
+from gcnn_edu.gconv import (
+    GroupConv2d,
+    LiftingConv2d,
+    group_conv,
+    group_conv_reference,
+    lifting_conv,
+    lifting_conv_reference,
+)
+from gcnn_edu.groups import P4M, get_group
+
+GROUPS = ["p4", "p4m"]
+
+
+@pytest.mark.parametrize("group", GROUPS)
+@pytest.mark.parametrize("kernel_size", [1, 2, 3, 4, 5])
+@pytest.mark.parametrize("padding", [0, 2])
+@pytest.mark.parametrize("channels", [(1, 1), (3, 2), (2, 5)])
+def test_fast_equals_reference(group, kernel_size, padding, channels):
+    c_in, c_out = channels
+    order = get_group(group).order
+    g = torch.Generator().manual_seed(kernel_size * 10 + padding)
+    opts = dict(dtype=torch.float64, generator=g)
+    bias = torch.randn(c_out, **opts)
+    f = torch.randn(2, c_in, 7, 7, **opts)
+    psi = torch.randn(c_out, c_in, kernel_size, kernel_size, **opts)
+    expected = lifting_conv_reference(f, psi, group, bias, padding)
+    assert expected.shape == (2, c_out, order, 7 + 2 * padding - kernel_size + 1,
+                              7 + 2 * padding - kernel_size + 1)
+    torch.testing.assert_close(lifting_conv(f, psi, group, bias, padding), expected)
+    f = torch.randn(2, c_in, order, 6, 6, **opts)
+    psi = torch.randn(c_out, c_in, order, kernel_size, kernel_size, **opts)
+    expected = group_conv_reference(f, psi, group, bias, padding)
+    torch.testing.assert_close(group_conv(f, psi, group, bias, padding), expected)
+
+
+def test_reference_matches_a_hand_computed_value():
+    """One output value by hand: [f * psi](g) at g = R (x = 0) with a 1x1 image and filter."""
+    f = torch.tensor([[[[2.0]]]])
+    psi = torch.tensor([[[[3.0]]]])
+    assert lifting_conv_reference(f, psi, "p4").flatten().tolist() == [6.0] * 4
+    # a 3x3 filter with a single 1 at the point (1, 0) picks, at g = t(0) R^r, f at R^r (1, 0)
+    f = torch.arange(9.0).reshape(1, 1, 3, 3)
+    psi = torch.zeros(1, 1, 3, 3)
+    psi[0, 0, 1, 2] = 1.0
+    out = lifting_conv_reference(f, psi, "p4").flatten().tolist()
+    # R^r (1, 0) = (1, 0), (0, 1), (-1, 0), (0, -1): pixels (1, 2), (0, 1), (1, 0), (2, 1)
+    assert out == [5.0, 1.0, 3.0, 7.0]
+
+
+def _layers(group, kernel_size, padding):
+    torch.manual_seed(0)
+    return [LiftingConv2d(3, 4, kernel_size, group, padding=padding),
+            GroupConv2d(3, 4, kernel_size, group, padding=padding)]
+
+
+def _input(layer, size, dtype):
+    shape = (2, 3, size, size) if isinstance(layer, LiftingConv2d) else (2, 3, layer.group.order,
+                                                                          size, size)
+    return zero_border(torch.randn(shape, dtype=dtype), 3)
+
+
+@pytest.mark.parametrize("group", GROUPS)
+@pytest.mark.parametrize("kernel_size, padding", [(3, 0), (3, 1), (4, 0), (5, 2)])
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_equivariance_over_the_stabilizer_and_translations(group, kernel_size, padding, dtype):
+    for layer in _layers(group, kernel_size, padding):
+        layer.to(dtype)
+        f = _input(layer, 14, dtype)
+        elements = get_group(group).stabilizer() + (SHIFTS if group == "p4m" else SHIFTS[:2])
+        for g in elements:
+            assert equivariance_error(layer, g, f) < 1e-5, (layer, g)
+
+
+def test_an_ordinary_convolution_is_not_rotation_equivariant():
+    torch.manual_seed(0)
+    conv = torch.nn.Conv2d(1, 1, 3)
+    f = torch.randn(1, 1, 9, 9)
+    assert equivariance_error(conv, P4M.element(0, 1), f) > 0.1
+
+
+@pytest.mark.parametrize("group", GROUPS)
+def test_export_gives_a_plain_conv2d_with_identical_outputs(group):
+    for layer in _layers(group, 3, 1):
+        layer.eval()
+        f = _input(layer, 8, torch.float32)
+        conv = layer.export()
+        assert type(conv) is torch.nn.Conv2d
+        flat = conv(f.flatten(1, 2) if f.dim() == 5 else f)
+        assert torch.equal(flat.unflatten(1, (4, layer.group.order)), layer(f))
+
+
+def test_filter_bank_is_cached_in_eval_and_rebuilt_in_training():
+    layer = GroupConv2d(2, 3, 3, "p4")
+    layer.eval()
+    first = layer.expanded_filters()
+    assert layer.expanded_filters() is first
+    with torch.no_grad():
+        layer.weight.mul_(2.0)  # a change to psi invalidates the cache
+    assert torch.equal(layer.expanded_filters(), 2 * first)
+    layer.train()
+    bank = layer.expanded_filters()
+    assert bank.requires_grad and layer._cache is None
+    bank.sum().backward()
+    assert layer.weight.grad is not None
+
+
+def test_the_lifting_bank_holds_the_rotated_filters():
+    layer = LiftingConv2d(1, 1, 3, "p4")
+    bank = layer.expanded_filters()
+    for r in range(4):
+        assert torch.equal(bank[r, 0], torch.rot90(layer.weight[0, 0], r))
+
+
+@pytest.mark.parametrize("layer_type, planes", [(LiftingConv2d, 1), (GroupConv2d, 8)])
+def test_he_init_counts_the_group_axis(layer_type, planes):
+    torch.manual_seed(0)
+    layer = layer_type(64, 64, 3, "p4m")
+    fan_in = 64 * planes * 9
+    assert layer.weight.std().item() == pytest.approx(math.sqrt(2 / fan_in), rel=0.05)
+
+
+def test_bad_inputs_name_expected_and_actual():
+    lift, gconv = LiftingConv2d(3, 4, 3, "p4"), GroupConv2d(3, 4, 3, "p4m")
+    with pytest.raises(ValueError, match=r"expected input of shape \(B, 3, H, W\), got \(2, 2, 9, 9\)"):
+        lift(torch.zeros(2, 2, 9, 9))
+    with pytest.raises(ValueError, match=r"\(B, 3, 8, H, W\) for p4m, got \(2, 3, 4, 9, 9\)"):
+        gconv(torch.zeros(2, 3, 4, 9, 9))
+    with pytest.raises(ValueError, match=r"got \(2, 3, 9, 9\)"):
+        gconv(torch.zeros(2, 3, 9, 9))
+    with pytest.raises(ValueError, match="symmetric"):
+        GroupConv2d(3, 4, 3, "p4", padding=(1, 2))
+    with pytest.raises(ValueError, match="kernel_size must be a positive int, got 0"):
+        GroupConv2d(3, 4, 0, "p4")
+    with pytest.raises(ValueError, match="'p4' or 'p4m', got 'p3'"):
+        LiftingConv2d(3, 4, 3, "p3")
+    with pytest.raises(ValueError, match=r"filter \(C_out, C_in, 4, k, k\), got \(4, 3, 8, 3, 3\)"):
+        group_conv(torch.zeros(1, 3, 4, 5, 5), torch.zeros(4, 3, 8, 3, 3), "p4")
+
+
+def test_action_on_filters_gives_the_same_as_acting_on_outputs():
+    """The seed's identity [L_h f * psi](g) = [f * L_{h^-1} psi](g) at g = e, for h = R."""
+    torch.manual_seed(1)
+    f = torch.randn(1, 2, 4, 5, 5)
+    psi = torch.randn(1, 2, 4, 5, 5)
+    h = get_group("p4").element(1)
+    left = group_conv(act(h, f), psi, "p4")[..., 0, :, :]
+    right = group_conv(f, act(h.inverse(), psi), "p4")[..., 0, :, :]
+    torch.testing.assert_close(left, right)
