@@ -8,7 +8,7 @@ ARGS   ?=
 # JupyterLab refuses to run as root unless told to.
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
-.PHONY: install lab test lint bench
+.PHONY: install lab test lint bench train
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -24,7 +24,7 @@ lab: install
 	$(BIN)/jupyter lab --notebook-dir=notebooks --port=$(PORT) $(ROOT_FLAG) $(ARGS)
 
 lint: install
-	$(BIN)/ruff check gcnn_edu tests benchmarks notebooks
+	$(BIN)/ruff check gcnn_edu tests benchmarks scripts notebooks
 
 test: lint
 	env -u MPLBACKEND GCNN_EDU_QUICK=1 $(BIN)/pytest --nbval --nbval-sanitize-with notebooks/sanitize.cfg tests notebooks
@@ -33,3 +33,13 @@ test: lint
 BENCH_ENV := MALLOC_MMAP_THRESHOLD_=33554432 MALLOC_TRIM_THRESHOLD_=17179869184 MALLOC_TOP_PAD_=268435456
 bench: install
 	$(BENCH_ENV) $(BIN)/python benchmarks/bench_gconv.py
+	$(BIN)/python -m gcnn_edu.data prepare
+	$(BENCH_ENV) $(BIN)/python benchmarks/bench_epoch.py
+
+# P4CNN and Z2CNN for a few epochs on the bundled sample, test errors side by side (about a minute).
+SAMPLE_RUNS := runs/sample
+train: install
+	$(BIN)/python -m gcnn_edu.train --model p4cnn --data sample --epochs 10 --out $(SAMPLE_RUNS)/p4cnn
+	$(BIN)/python -m gcnn_edu.train --model z2cnn --data sample --epochs 10 --out $(SAMPLE_RUNS)/z2cnn
+	$(BIN)/python -c "from gcnn_edu.train import print_table; \
+	print_table(['$(SAMPLE_RUNS)/p4cnn', '$(SAMPLE_RUNS)/z2cnn'])"

@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import statistics
 import time
 from collections.abc import Callable
@@ -25,6 +23,7 @@ from torch import nn
 
 from gcnn_edu.gconv import GroupConv2d, LiftingConv2d
 from gcnn_edu.models import P4CNN, count_parameters
+from gcnn_edu.train import device_name
 
 RESULTS = Path(__file__).parent / "results" / "bench_gconv.json"
 
@@ -48,16 +47,6 @@ class PlainLimit(nn.Module):
             if i == 1:
                 h = F.max_pool2d(h, 2)
         return self.top(h).unflatten(1, (10, 4)).amax(dim=(2, 3, 4))
-
-
-def cpu_name() -> str:
-    """The processor's model name (from /proc/cpuinfo on Linux)."""
-    cpuinfo = Path("/proc/cpuinfo")
-    if cpuinfo.exists():
-        for line in cpuinfo.read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    return platform.processor() or platform.machine()
 
 
 def train_step(model: nn.Module, opt: torch.optim.Optimizer, x: torch.Tensor, y: torch.Tensor) -> None:
@@ -114,7 +103,7 @@ def main() -> None:
         infer = paired_medians(forward, args.rounds)
 
     report = {
-        "machine": {"cpu": cpu_name(), "cores": os.cpu_count(),
+        "machine": {"cpu": device_name(torch.device("cpu")),
                     "torch_threads": torch.get_num_threads(), "torch": torch.__version__,
                     "device": "cpu"},
         "batch_size": args.batch_size, "rounds": args.rounds,
