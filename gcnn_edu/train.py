@@ -27,6 +27,7 @@ import torch
 import torch.nn.functional as F
 import torchvision
 from torch import nn
+from torchvision.transforms.functional import InterpolationMode, rotate
 from tqdm.auto import tqdm
 
 from . import __version__
@@ -134,6 +135,26 @@ def invariance_disagreements(model: nn.Module, data: RotatedDigits, device: torc
     base = predict(model, data.images, device)
     return int(sum((predict(model, torch.rot90(data.images, r, dims=(-2, -1)), device) != base).sum()
                    for r in (1, 2, 3)))
+
+
+def rotate_normalized(images: torch.Tensor, angle: float, mean: float, std: float) -> torch.Tensor:
+    """Normalised digits (N, 1, H, W) turned counterclockwise by `angle` degrees.
+
+    Quarter turns are exact (rot90); the remainder is a bilinear rotation of the raw pixels with a
+    black fill, so that rotating by angle + 90 is exactly a quarter turn of rotating by angle.
+    """
+    quarters, rest = divmod(float(angle), 90.0)
+    raw = images * std + mean
+    if rest:
+        raw = rotate(raw, rest, interpolation=InterpolationMode.BILINEAR)
+    return (torch.rot90(raw, int(quarters) % 4, dims=(-2, -1)) - mean) / std
+
+
+def accuracy_vs_angle(model: nn.Module, data: RotatedDigits, angles: list[float],
+                      device: torch.device) -> list[float]:
+    """Test accuracy when every digit is turned by each angle (degrees) in turn."""
+    return [(predict(model, rotate_normalized(data.images, a, data.mean, data.std), device)
+             == data.labels).float().mean().item() for a in angles]
 
 
 def save_atomically(obj: object, path: Path) -> None:

@@ -1,0 +1,117 @@
+"""The rotate-and-watch widget: turn (and mirror) the input, watch the feature maps rotate and permute.
+
+Multiples of 90 degrees are elements of p4, so the maps move exactly as Figures 1-2 say; other angles
+rotate the pixel grid itself (bilinear), which no layer on Z^2 can follow exactly.
+"""
+
+from __future__ import annotations
+
+import io
+
+import ipywidgets as widgets
+import torch
+import torch.nn.functional as F
+from matplotlib.figure import Figure
+from torch import nn
+from torchvision.transforms.functional import InterpolationMode, rotate
+
+from .actions import act_on_image, feature_map_group
+from .groups import P4M
+from .pooling import coset_max_pool
+from .viz import draw_feature_map, show_image
+
+
+def transform_input(image: torch.Tensor, angle: int, mirror: bool) -> torch.Tensor:
+    """L_g image for g = M^m R(angle): exact pixel permutation at multiples of 90, else bilinear."""
+    if angle % 90 == 0:
+        return act_on_image(P4M.element(int(mirror), angle // 90 % 4), image)
+    out = rotate(image, float(angle), interpolation=InterpolationMode.BILINEAR)
+    return torch.flip(out, dims=(-1,)) if mirror else out
+
+
+def watch(net: nn.Module, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, list[str]]:
+    """Group feature maps (1, C, S, H, W) to show and an invariant output, with its bar labels.
+
+    For a Table 1 network: the maps after its first block and the class probabilities.
+    For a layer (or any module returning a group feature map): its maps, and the max of each
+    channel over the group and the plane.
+    """
+    with torch.no_grad():
+        if hasattr(net, "blocks"):
+            maps = net.blocks[0](x)
+            output, labels = F.softmax(net(x), dim=1)[0], [str(c) for c in range(10)]
+        else:
+            maps = net(x)
+            output = maps.amax(dim=(2, 3, 4))[0] if maps.dim() == 5 else None
+            labels = [f"c{c}" for c in range(maps.shape[1])]
+    if maps.dim() != 5:
+        raise ValueError(f"rotate_and_watch needs a G-CNN layer or network whose first block returns a "
+                         f"group feature map (1, C, S, H, W); got {tuple(maps.shape)}")
+    feature_map_group(maps)
+    return maps, output, labels
+
+
+class RotateAndWatch(widgets.VBox):
+    """A slider (0..360 degrees, step 15) and a mirror checkbox that redraw input, maps and output."""
+
+    def __init__(self, net: nn.Module, image: torch.Tensor, channel: int = 0, dpi: int = 72) -> None:
+        self.net, self.channel, self.dpi = net.eval(), channel, dpi
+        self.image = image.reshape(1, 1, *image.shape[-2:]).float()
+        self.base_maps, self.base_output, labels = watch(self.net, self.image)
+        self.angle = widgets.IntSlider(value=0, min=0, max=360, step=15, description="angle (°)",
+                                       continuous_update=False)
+        self.mirror = widgets.Checkbox(value=False, description="mirror m")
+        self.picture = widgets.Image(format="png")
+        self.status = widgets.HTML()
+        self._build_figure(labels)
+        self.angle.observe(self._on_change, names="value")
+        self.mirror.observe(self._on_change, names="value")
+        super().__init__([widgets.HBox([self.angle, self.mirror]), self.picture, self.status])
+        self.update()
+
+    def _build_figure(self, labels: list[str]) -> None:
+        """One figure, drawn once: input | feature map as in Figures 1-2 | invariant output."""
+        self.figure = Figure(figsize=(11, 4.2))
+        left, middle, right = self.figure.subfigures(1, 3, width_ratios=[1, 1.6, 1.2])
+        plane = self.base_maps[0, self.channel]
+        self.input_ax = show_image(left.add_subplot(), self.image[0, 0], "input L_g f")
+        self.map_axes = draw_feature_map(middle, plane, f"channel {self.channel} of the feature map")
+        self.clim = (plane.min().item(), plane.max().item())
+        ax = right.add_subplot()
+        self.bars = ax.bar(labels, self.base_output.numpy(), color="tab:blue")
+        ax.set_ylim(0, 1.1 * self.base_output.max().item())
+        ax.set_title("invariant output", fontsize=10)
+
+    def update(self) -> None:
+        """Recompute for the current angle and mirror and redraw the picture."""
+        x = transform_input(self.image, self.angle.value, self.mirror.value)
+        self.last_input = x
+        self.last_maps, self.last_output, _ = watch(self.net, x)
+        self.input_ax.images[0].set_data(x[0, 0].numpy())
+        for ax, plane in zip(self.map_axes, self.last_maps[0, self.channel], strict=True):
+            ax.images[0].set_data(plane.numpy())
+            ax.images[0].set_clim(*self.clim)
+        for bar, height in zip(self.bars, self.last_output.tolist(), strict=True):
+            bar.set_height(height)
+        buffer = io.BytesIO()
+        self.figure.savefig(buffer, format="png", dpi=self.dpi)
+        self.picture.value = buffer.getvalue()
+        self.status.value = self._describe()
+
+    def _describe(self) -> str:
+        """Whether the current transformation is in the layer's group, and how much the output moved."""
+        change = (self.last_output - self.base_output).abs().max().item()
+        group = feature_map_group(self.last_maps)
+        exact = self.angle.value % 90 == 0 and (group.has_mirrors or not self.mirror.value)
+        kind = (f"an element of {group.name}: the maps move exactly" if exact else
+                f"not an element of {group.name}: the maps change only approximately")
+        return f"g = {'m ' if self.mirror.value else ''}rotation by {self.angle.value}°, {kind}; " \
+               f"invariant output changed by at most {change:.1e}"
+
+    def _on_change(self, _change: dict) -> None:
+        self.update()
+
+
+def rotate_and_watch(model_or_layer: nn.Module, image: torch.Tensor, channel: int = 0) -> RotateAndWatch:
+    """The widget for a G-CNN layer or Table 1 network and an image (H, W), (1, H, W) or (1, 1, H, W)."""
+    return RotateAndWatch(model_or_layer, image, channel)

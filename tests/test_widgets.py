@@ -1,0 +1,73 @@
+"""The rotate-and-watch widget's callback, driven from Python."""
+
+import pytest
+import torch
+
+from gcnn_edu.actions import act_on_feature_map
+from gcnn_edu.data import rotated_mnist
+from gcnn_edu.gconv import LiftingConv2d
+from gcnn_edu.groups import P4M
+from gcnn_edu.models import P4CNN, Z2CNN
+from gcnn_edu.widgets import rotate_and_watch, transform_input
+
+DIGIT = rotated_mnist("test")[0][0]
+
+
+def relative_error(a: torch.Tensor, b: torch.Tensor) -> float:
+    return ((a - b).abs().max() / b.abs().max()).item()
+
+
+@pytest.fixture
+def p4m_widget():
+    torch.manual_seed(0)
+    return rotate_and_watch(LiftingConv2d(1, 3, 5, "p4m"), DIGIT)
+
+
+def test_the_slider_at_90_degrees_rotates_and_permutes_the_maps(p4m_widget):
+    w = p4m_widget
+    before = bytes(w.picture.value)
+    assert before.startswith(b"\x89PNG")
+    w.angle.value = 90
+    expected = act_on_feature_map(P4M.element(0, 1), w.base_maps)
+    assert relative_error(w.last_maps, expected) < 1e-5
+    assert bytes(w.picture.value) != before
+    assert "an element of p4m" in w.status.value
+
+
+def test_the_mirror_checkbox_applies_m(p4m_widget):
+    w = p4m_widget
+    w.angle.value = 180
+    w.mirror.value = True
+    expected = act_on_feature_map(P4M.element(1, 2), w.base_maps)
+    assert relative_error(w.last_maps, expected) < 1e-5
+    assert torch.equal(w.last_input, torch.flip(torch.rot90(w.image, 2, dims=(-2, -1)), dims=(-1,)))
+    assert relative_error(w.last_output, w.base_output) < 1e-5
+
+
+def test_other_angles_are_only_approximate(p4m_widget):
+    w = p4m_widget
+    w.angle.value = 45
+    assert "only approximately" in w.status.value
+    assert relative_error(w.last_output, w.base_output) > 1e-3
+
+
+def test_a_network_shows_its_first_block_and_class_probabilities():
+    torch.manual_seed(0)
+    w = rotate_and_watch(P4CNN(), DIGIT)
+    assert w.last_maps.shape == (1, 10, 4, 26, 26) and len(w.bars) == 10
+    w.angle.value = 270
+    assert relative_error(w.last_output, w.base_output) < 1e-5
+    assert torch.isclose(w.last_output.sum(), torch.tensor(1.0))
+    w.mirror.value = True  # a mirror is not in p4
+    assert "not an element of p4" in w.status.value
+
+
+def test_a_planar_network_is_refused():
+    with pytest.raises(ValueError, match=r"group feature map \(1, C, S, H, W\); got \(1, 20, 26, 26\)"):
+        rotate_and_watch(Z2CNN(), DIGIT)
+
+
+def test_transform_input_is_exact_at_quarter_turns():
+    x = DIGIT[None]
+    assert torch.equal(transform_input(x, 90, False), torch.rot90(x, 1, dims=(-2, -1)))
+    assert torch.equal(transform_input(x, 360, True), torch.flip(x, dims=(-1,)))
