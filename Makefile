@@ -8,7 +8,7 @@ ARGS   ?=
 # JupyterLab refuses to run as root unless told to.
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
-.PHONY: install lab test lint bench train
+.PHONY: install lab test lint bench train browser
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -23,10 +23,19 @@ install: $(STAMP)
 lab: install
 	$(BIN)/jupyter lab --notebook-dir=notebooks --port=$(PORT) $(ROOT_FLAG) $(ARGS)
 
+# The browser test drives Debian's chromium; install it when missing (needs root, as in CI).
+CHROMIUM := /usr/bin/chromium
+browser:
+	@if [ ! -x $(CHROMIUM) ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+	  else echo "$(CHROMIUM) is missing and this is not root: the browser test will be skipped"; fi; \
+	fi
+
 lint: install
 	$(BIN)/ruff check gcnn_edu tests benchmarks scripts notebooks
 
-test: lint
+test: lint browser
 	env -u MPLBACKEND GCNN_EDU_QUICK=1 $(BIN)/pytest --nbval --nbval-sanitize-with notebooks/sanitize.cfg tests notebooks
 
 # Speed of the G-convolutions against plain conv2d (writes benchmarks/results/*.json); not a test.

@@ -1,4 +1,6 @@
-"""The rotated-MNIST networks of Table 1 (Section 8.1): Z2CNN, P4CNNRotationPooling, P4CNN.
+"""The networks of Table 1 (rotated MNIST, Section 8.1) and Table 2 (CIFAR-10, Section 8.2).
+
+Table 1: Z2CNN, P4CNNRotationPooling, P4CNN.
 
 All three share one skeleton on 28x28 inputs, no padding: six 3x3 layers (convolution, batch norm,
 ReLU), a 2x2 max-pool after layer 2 (28 -> 26 -> 24 -> 12 -> 10 -> 8 -> 6 -> 4), dropout after layers
@@ -16,7 +18,7 @@ import torch
 from torch import nn
 
 from .gconv import GroupConv2d, LiftingConv2d
-from .pooling import GroupBatchNorm, coset_max_pool, spatial_max_pool
+from .pooling import GroupBatchNorm, coset_max_pool, spatial_avg_pool, spatial_max_pool
 
 DROPOUT_AFTER = (0, 2, 3, 4)  # zero-based: after layers 1, 3, 4 and 5
 POOL_AFTER = 1  # the 2x2 max-pool after layer 2
@@ -106,6 +108,121 @@ class P4CNN(_TableOneCNN):
     def readout(self, h: torch.Tensor) -> torch.Tensor:
         return coset_max_pool(h, "rotations").amax(dim=(-2, -1))
 
+
+# ---------------------------------------------------------------------------------------------
+# Table 2: All-CNN-C and ResNet44 on CIFAR-10, with planar ("z2"), p4 or p4m convolutions.
+#
+# Widths follow the paper: the p4 and p4m networks are thinner, so that the parameter count stays
+# about the same (a G-filter has |S| times more entries). A stride-2 3x3 convolution on an even side
+# is never exactly rotation equivariant (its 16 sampling points on a 32-pixel side cannot be placed
+# symmetrically about the centre), so every "stride 2" here is a stride-1 convolution followed by a
+# 2x2 average pool: together a stride-2 convolution with a 4x4 filter, exact, with the same
+# parameters as the 3x3 one.
+
+GROUP_NAMES = ("z2", "p4", "p4m")
+ALLCNNC_WIDTHS = {"z2": (96, 192), "p4": (48, 96), "p4m": (32, 64)}
+RESNET44_WIDTHS = {"z2": (32, 64, 128), "p4": (16, 32, 64), "p4m": (11, 23, 45)}
+
+
+def _check_group(group: str) -> str:
+    if group not in GROUP_NAMES:
+        raise ValueError(f"group must be one of {GROUP_NAMES}, got {group!r}")
+    return group
+
+
+def make_conv(group: str, c_in: int, c_out: int, k: int, lifting: bool = False, bias: bool = False,
+              ) -> nn.Module:
+    """A k x k convolution (padding k // 2) on Z2, a lifting Z2 -> G, or a G -> G convolution."""
+    if group == "z2":
+        return nn.Conv2d(c_in, c_out, k, padding=k // 2, bias=bias)
+    layer = LiftingConv2d if lifting else GroupConv2d
+    return layer(c_in, c_out, k, group, padding=k // 2, bias=bias)
+
+
+def make_norm(group: str, channels: int) -> nn.Module:
+    """Batch norm; on a group feature map, one mean and variance per channel (shared over S)."""
+    return nn.BatchNorm2d(channels) if group == "z2" else GroupBatchNorm(channels)
+
+
+class AvgPool2(nn.Module):
+    """2x2 average pooling of every plane (the second half of an exact stride-2 convolution)."""
+
+    def forward(self, f: torch.Tensor) -> torch.Tensor:
+        return spatial_avg_pool(f, 2)
+
+
+def global_average(h: torch.Tensor) -> torch.Tensor:
+    """Mean over the plane and, for a group feature map, over the group axis: invariant."""
+    return h.flatten(2).mean(dim=2)
+
+
+class AllCNNC(nn.Module):
+    """All-CNN-C (Springenberg et al. 2015) with batch norm, on Z2, p4 or p4m (Table 2)."""
+
+    def __init__(self, group: str = "z2", num_classes: int = 10) -> None:
+        super().__init__()
+        self.group = _check_group(group)
+        a, b = ALLCNNC_WIDTHS[group]
+        # (in, out, kernel, pool after): nine layers, the 3rd and 6th halve the side
+        plan = [(3, a, 3, False), (a, a, 3, False), (a, a, 3, True), (a, b, 3, False), (b, b, 3, False),
+                (b, b, 3, True), (b, b, 3, False), (b, b, 1, False), (b, num_classes, 1, False)]
+        layers: list[nn.Module] = [nn.Dropout(0.2)]
+        for i, (c_in, c_out, k, pool) in enumerate(plan):
+            layers += [make_conv(group, c_in, c_out, k, lifting=i == 0)] + ([AvgPool2()] if pool else [])
+            layers += [make_norm(group, c_out), nn.ReLU()] + ([nn.Dropout(0.5)] if pool else [])
+        self.layers = nn.Sequential(*layers)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Class scores (B, 10) for images (B, 3, 32, 32)."""
+        if x.dim() != 4 or x.shape[1] != 3 or x.shape[-1] % 4 or x.shape[-1] != x.shape[-2]:
+            raise ValueError(f"AllCNNC: expected images (B, 3, H, H) with H divisible by 4, "
+                             f"got {tuple(x.shape)}")
+        return global_average(self.layers(x))
+
+
+class PreActBlock(nn.Module):
+    """Pre-activation residual block: x + conv(relu(bn(conv(relu(bn(x)))))), optionally halving the side."""
+
+    def __init__(self, group: str, c_in: int, c_out: int, downsample: bool) -> None:
+        super().__init__()
+        self.bn1, self.conv1 = make_norm(group, c_in), make_conv(group, c_in, c_out, 3)
+        self.pool = AvgPool2() if downsample else nn.Identity()
+        self.bn2, self.conv2 = make_norm(group, c_out), make_conv(group, c_out, c_out, 3)
+        same = c_in == c_out and not downsample
+        self.shortcut = nn.Identity() if same else nn.Sequential(self.pool, make_conv(group, c_in, c_out, 1))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        h = self.pool(self.conv1(torch.relu(self.bn1(x))))
+        return self.shortcut(x) + self.conv2(torch.relu(self.bn2(h)))
+
+
+class ResNet44(nn.Module):
+    """The 44-layer pre-activation ResNet of Table 2 (3 stages of 7 blocks) on Z2, p4 or p4m."""
+
+    def __init__(self, group: str = "z2", num_classes: int = 10, blocks_per_stage: int = 7) -> None:
+        super().__init__()
+        self.group = _check_group(group)
+        widths = RESNET44_WIDTHS[group]
+        self.stem = make_conv(group, 3, widths[0], 3, lifting=True)
+        blocks, c_in = [], widths[0]
+        for stage, width in enumerate(widths):
+            for i in range(blocks_per_stage):
+                blocks.append(PreActBlock(group, c_in, width, downsample=stage > 0 and i == 0))
+                c_in = width
+        self.blocks = nn.Sequential(*blocks)
+        self.bn = make_norm(group, c_in)
+        self.fc = nn.Linear(c_in, num_classes)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Class scores (B, 10) for images (B, 3, 32, 32)."""
+        if x.dim() != 4 or x.shape[1] != 3 or x.shape[-1] % 4 or x.shape[-1] != x.shape[-2]:
+            raise ValueError(f"ResNet44: expected images (B, 3, H, H) with H divisible by 4, "
+                             f"got {tuple(x.shape)}")
+        h = torch.relu(self.bn(self.blocks(self.stem(x))))
+        return self.fc(global_average(h))
+
+
+TABLE2_MODELS: dict[str, type[nn.Module]] = {"allcnnc": AllCNNC, "resnet44": ResNet44}
 
 MODELS: dict[str, type[_TableOneCNN]] = {
     "z2cnn": Z2CNN,

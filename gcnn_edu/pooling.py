@@ -52,6 +52,16 @@ def spatial_max_pool(f: torch.Tensor, kernel_size: int = 2, stride: int | None =
     return pooled.unflatten(1, f.shape[1:-2])
 
 
+def spatial_avg_pool(f: torch.Tensor, kernel_size: int = 2) -> torch.Tensor:
+    """Mean over k x k windows (stride k) of every plane; raises when the windows are off-centre."""
+    if f.dim() not in (4, 5) or f.shape[-1] != f.shape[-2]:
+        raise ValueError(f"spatial_avg_pool: expected (B, C, H, W) or (B, C, S, H, W) with H == W, "
+                         f"got {tuple(f.shape)}")
+    check_pool_grid(f.shape[-1], kernel_size, kernel_size)
+    pooled = F.avg_pool2d(f.flatten(1, -3), kernel_size)
+    return pooled.unflatten(1, f.shape[1:-2])
+
+
 class CosetMaxPool(nn.Module):
     """Module form of `coset_max_pool`."""
 

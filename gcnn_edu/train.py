@@ -1,12 +1,18 @@
-"""Train a Table 1 network on rotated MNIST: `python -m gcnn_edu.train --model p4cnn` (Section 8.1).
+"""Train a network of Table 1 or 2: `python -m gcnn_edu.train --model p4cnn` (Section 8).
 
-Defaults follow the paper's protocol: Adam, learning rate 1e-3, batch 128, train on all 12,000
-train+valid digits, test on the 50,000 test digits; 100 epochs for the p4 networks and 300 for
-Z2CNN, as the original experiment code ran them. With --select-on-valid it trains on the 10,000
-train digits and keeps the weights with the lowest error on the 2,000 valid digits.
+Table 1 (rotated MNIST): defaults follow the paper's protocol: Adam, learning rate 1e-3, batch 128,
+train on all 12,000 train+valid digits, test on the 50,000 test digits; 100 epochs for the p4
+networks and 300 for Z2CNN, as the original experiment code ran them. With --select-on-valid it
+trains on the 10,000 train digits and keeps the weights with the lowest error on the 2,000 valid
+digits.
 
 Every epoch ends with an atomically written checkpoint, so `--resume` continues an interrupted run
 and reaches the same weights as an uninterrupted one (same seed, same device).
+
+Table 2 (CIFAR-10): `--model allcnnc|resnet44 --group z2|p4|p4m --data cifar10|cifar10+|fake`. On a
+GPU it trains in mixed precision (bf16 where supported, else fp16). Under `torchrun` it trains
+data-parallel (DistributedDataParallel; NCCL on GPUs, gloo on CPUs): each process takes its share
+of every global batch of --batch-size.
 """
 
 from __future__ import annotations
@@ -24,17 +30,21 @@ from pathlib import Path
 
 import numpy as np
 import torch
+import torch.distributed as dist
 import torch.nn.functional as F
 import torchvision
 from torch import nn
+from torch.nn.parallel import DistributedDataParallel
 from torchvision.transforms.functional import InterpolationMode, rotate
 from tqdm.auto import tqdm
 
 from . import __version__
+from .cifar import CIFAR_KINDS, cifar10_splits, flip_and_translate
 from .data import DataError, RotatedDigits, rotated_mnist_splits
-from .models import MODELS, count_parameters
+from .models import MODELS, TABLE2_MODELS, count_parameters
 
-DEFAULT_EPOCHS = {"z2cnn": 300, "p4cnn": 100, "p4cnn_rotpool": 100}
+DEFAULT_EPOCHS = {"z2cnn": 300, "p4cnn": 100, "p4cnn_rotpool": 100, "allcnnc": 300, "resnet44": 300}
+MNIST_KINDS = ("sample", "rotmnist")
 CHECKPOINT = "checkpoint.pt"
 
 
@@ -44,6 +54,7 @@ class Config:
 
     model: str = "p4cnn"
     data: str = "sample"
+    group: str = "z2"
     epochs: int = 100
     batch_size: int = 128
     lr: float = 1e-3
@@ -66,9 +77,33 @@ def resolve_device(name: str) -> torch.device:
 
 
 def build_model(config: Config) -> nn.Module:
-    """The network named by config.model, with config.dropout when given."""
+    """The network named by config.model (Table 2: on config.group), with config.dropout when given."""
+    if config.model in TABLE2_MODELS:
+        return TABLE2_MODELS[config.model](config.group)
     kwargs = {} if config.dropout is None else {"dropout": config.dropout}
     return MODELS[config.model](**kwargs)
+
+
+def load_splits(config: Config) -> tuple[dict, str]:
+    """The datasets a run needs ('train' or 'train+valid', 'valid' when selecting, 'test')."""
+    if (config.data in MNIST_KINDS) != (config.model in MODELS):
+        needs = MNIST_KINDS if config.model in MODELS else CIFAR_KINDS
+        raise ValueError(f"--model {config.model} needs --data in {needs}, got {config.data}")
+    if config.data in CIFAR_KINDS:
+        if config.select_on_valid:
+            raise ValueError("--select-on-valid is for rotated MNIST (it has a validation split)")
+        return cifar10_splits(config.data)
+    train_split = "train" if config.select_on_valid else "train+valid"
+    splits = (train_split, "valid", "test") if config.select_on_valid else (train_split, "test")
+    data, source = rotated_mnist_splits(splits, config.data)
+    return {"train": data[train_split], **{k: v for k, v in data.items() if k != train_split}}, source
+
+
+def autocast_dtype(device: torch.device) -> torch.dtype | None:
+    """Mixed precision on CUDA: bf16 where the GPU supports it, else fp16; none on the CPU."""
+    if device.type != "cuda":
+        return None
+    return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
 
 
 def seed_epoch(seed: int, epoch: int) -> torch.Generator:
@@ -77,39 +112,63 @@ def seed_epoch(seed: int, epoch: int) -> torch.Generator:
     return torch.Generator().manual_seed(seed * 100_003 + epoch)
 
 
-def train_epoch(model: nn.Module, data: RotatedDigits, opt: torch.optim.Optimizer, scheduler,
-                batch_size: int, generator: torch.Generator, device: torch.device, desc: str,
-                ) -> tuple[float, float]:
-    """One pass over shuffled batches; returns the mean loss and the training error."""
+@dataclass
+class Step:
+    """How one optimisation step runs: optimiser, schedule, augmentation, precision, data sharding."""
+
+    opt: torch.optim.Optimizer
+    scheduler: torch.optim.lr_scheduler.LRScheduler | None = None
+    augment: bool = False
+    amp: torch.dtype | None = None
+    scaler: torch.amp.GradScaler | None = None
+    rank: int = 0
+    world: int = 1
+
+
+def train_epoch(model: nn.Module, data: RotatedDigits, step: Step, batch_size: int,
+                generator: torch.Generator, device: torch.device, desc: str) -> tuple[float, float]:
+    """One pass over shuffled global batches (this process takes its share of each); loss and error."""
     model.train()
     order = torch.randperm(len(data), generator=generator)
-    total_loss, wrong = 0.0, 0
-    for start in tqdm(range(0, len(order), batch_size), desc=desc, leave=False, mininterval=1.0):
-        idx = order[start:start + batch_size]
-        x, y = data.images[idx].to(device), data.labels[idx].to(device)
-        logits = model(x)
-        loss = F.cross_entropy(logits, y)
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
-        if scheduler is not None:
-            scheduler.step()
+    if step.world > 1:  # every process must take part in every step: drop a last, partial batch
+        order = order[: len(order) - len(order) % batch_size]
+    total_loss, wrong, seen = 0.0, 0, 0
+    for start in tqdm(range(0, len(order), batch_size), desc=desc, leave=False, mininterval=1.0,
+                      disable=step.rank > 0):
+        idx = order[start:start + batch_size][step.rank::step.world]
+        x, y = data.images[idx], data.labels[idx].to(device)
+        if step.augment:
+            x = flip_and_translate(x, generator)
+        with torch.autocast(device.type, dtype=step.amp, enabled=step.amp is not None):
+            logits = model(x.to(device))
+            loss = F.cross_entropy(logits, y)
+        step.opt.zero_grad(set_to_none=True)
+        if step.scaler is not None:
+            step.scaler.scale(loss).backward()
+            step.scaler.step(step.opt)
+            step.scaler.update()
+        else:
+            loss.backward()
+            step.opt.step()
+        if step.scheduler is not None:
+            step.scheduler.step()
         total_loss += loss.item() * len(idx)
         wrong += (logits.argmax(1) != y).sum().item()
-    return total_loss / len(order), wrong / len(order)
+        seen += len(idx)
+    return total_loss / seen, wrong / seen
 
 
 @torch.no_grad()
-def predict(model: nn.Module, images: torch.Tensor, device: torch.device, batch_size: int = 1000,
+def predict(model: nn.Module, images: torch.Tensor, device: torch.device, batch_size: int = 500,
             ) -> torch.Tensor:
-    """Predicted classes for images (N, 1, 28, 28), in eval mode."""
+    """Predicted classes for images (N, C, H, W), in eval mode."""
     model.eval()
     return torch.cat([model(images[i:i + batch_size].to(device)).argmax(1).cpu()
                       for i in range(0, len(images), batch_size)])
 
 
 def error_rate(model: nn.Module, data: RotatedDigits, device: torch.device) -> float:
-    """Fraction of misclassified digits."""
+    """Fraction of misclassified images."""
     return (predict(model, data.images, device) != data.labels).float().mean().item()
 
 
@@ -131,7 +190,7 @@ def recompute_batch_norm(model: nn.Module, data: RotatedDigits, device: torch.de
 
 
 def invariance_disagreements(model: nn.Module, data: RotatedDigits, device: torch.device) -> int:
-    """How many digits get a different class under one of the rotations by 90, 180, 270 degrees."""
+    """How many images get a different class under one of the rotations by 90, 180, 270 degrees."""
     base = predict(model, data.images, device)
     return int(sum((predict(model, torch.rot90(data.images, r, dims=(-2, -1)), device) != base).sum()
                    for r in (1, 2, 3)))
@@ -151,10 +210,11 @@ def rotate_normalized(images: torch.Tensor, angle: float, mean: float, std: floa
 
 
 def accuracy_vs_angle(model: nn.Module, data: RotatedDigits, angles: list[float],
-                      device: torch.device) -> list[float]:
-    """Test accuracy when every digit is turned by each angle (degrees) in turn."""
-    return [(predict(model, rotate_normalized(data.images, a, data.mean, data.std), device)
-             == data.labels).float().mean().item() for a in angles]
+                      device: torch.device, limit: int | None = None) -> list[float]:
+    """Accuracy on the first `limit` digits (all by default) turned by each angle (degrees) in turn."""
+    images, labels = data.images[:limit], data.labels[:limit]
+    return [(predict(model, rotate_normalized(images, a, data.mean, data.std), device) == labels)
+            .float().mean().item() for a in angles]
 
 
 def save_atomically(obj: object, path: Path) -> None:
@@ -198,18 +258,55 @@ def make_scheduler(opt: torch.optim.Optimizer, config: Config, steps_per_epoch: 
         opt, lambda step: 0.01 + 0.99 * 0.5 * (1 + math.cos(math.pi * min(step, total) / total)))
 
 
-def run(config: Config, out: Path, resume: bool = False) -> dict:
-    """Train, test and write results.json, log.txt and checkpoint.pt into `out`."""
-    device = resolve_device(config.device)
-    train_split = "train" if config.select_on_valid else "train+valid"
-    splits = (train_split, "valid", "test") if config.select_on_valid else (train_split, "test")
-    data, source = rotated_mnist_splits(splits, config.data)
-    train_data, test_data, valid_data = data[train_split], data["test"], data.get("valid")
+def start_distributed(device: torch.device) -> tuple[int, int, torch.device]:
+    """Rank, world size and device of this process; joins the process group under torchrun."""
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    if world == 1:
+        return 0, 1, device
+    if device.type == "cuda":
+        device = torch.device("cuda", int(os.environ["LOCAL_RANK"]))
+        torch.cuda.set_device(device)
+    dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
+    return dist.get_rank(), world, device
 
-    torch.manual_seed(config.seed)  # the initial weights
+
+def replicas_agree(model: nn.Module) -> bool:
+    """Whether every process holds the same weights (a max and a min of each over the processes)."""
+    for p in model.parameters():
+        high, low = p.detach().clone(), p.detach().clone()
+        dist.all_reduce(high, op=dist.ReduceOp.MAX)
+        dist.all_reduce(low, op=dist.ReduceOp.MIN)
+        if not torch.equal(high, low):
+            return False
+    return True
+
+
+def run(config: Config, out: Path, resume: bool = False) -> dict:
+    """Train, test and write results.json, log.txt and checkpoint.pt into `out` (process 0 only)."""
+    rank, world, device = start_distributed(resolve_device(config.device))
+    try:
+        return _run(config, out, resume, rank, world, device)
+    finally:
+        if world > 1:
+            dist.destroy_process_group()
+
+
+def _run(config: Config, out: Path, resume: bool, rank: int, world: int, device: torch.device) -> dict:
+    """The body of `run`, for process `rank` of `world`."""
+    if config.batch_size % world:
+        raise ValueError(f"--batch-size {config.batch_size} must be divisible by the {world} processes")
+    out.mkdir(parents=True, exist_ok=True)
+    data, source = load_splits(config)
+    train_data, test_data, valid_data = data["train"], data["test"], data.get("valid")
+
+    torch.manual_seed(config.seed)  # the initial weights, the same in every process
     model = build_model(config).to(device)
+    net = DistributedDataParallel(model) if world > 1 else model
     opt = torch.optim.Adam(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
-    scheduler = make_scheduler(opt, config, math.ceil(len(train_data) / config.batch_size))
+    amp = autocast_dtype(device)
+    step = Step(opt, make_scheduler(opt, config, math.ceil(len(train_data) / config.batch_size)),
+                augment=config.data == "cifar10+", amp=amp, rank=rank, world=world,
+                scaler=torch.amp.GradScaler("cuda") if amp == torch.float16 else None)
     state = {"epoch": 0, "history": [], "train_time_s": 0.0, "best_valid": None, "best_model": None}
     checkpoint = out / CHECKPOINT
     if resume and checkpoint.exists():
@@ -219,14 +316,14 @@ def run(config: Config, out: Path, resume: bool = False) -> dict:
                              f"({saved['config']}), not {asdict(config)}")
         model.load_state_dict(saved["model"])
         opt.load_state_dict(saved["optimizer"])
-        if scheduler is not None:
-            scheduler.load_state_dict(saved["scheduler"])
+        if step.scheduler is not None:
+            step.scheduler.load_state_dict(saved["scheduler"])
         state = saved["state"]
 
-    log = (out / "log.txt").open("a")
+    log = (out / "log.txt").open("a") if rank == 0 else None
     for epoch in range(state["epoch"] + 1, config.epochs + 1):
         start = time.perf_counter()
-        loss, train_error = train_epoch(model, train_data, opt, scheduler, config.batch_size,
+        loss, train_error = train_epoch(net, train_data, step, config.batch_size,
                                         seed_epoch(config.seed, epoch), device,
                                         f"{config.model} epoch {epoch}/{config.epochs}")
         state["train_time_s"] += time.perf_counter() - start
@@ -238,12 +335,17 @@ def run(config: Config, out: Path, resume: bool = False) -> dict:
                 state["best_model"] = {k: v.detach().clone() for k, v in model.state_dict().items()}
         state["history"].append(record)
         state["epoch"] = epoch
-        line = " ".join(f"{k}={v:.4f}" if isinstance(v, float) else f"{k}={v}" for k, v in record.items())
-        print(line, file=log, flush=True)
-        tqdm.write(line)
-        save_atomically({"config": asdict(config), "model": model.state_dict(),
-                         "optimizer": opt.state_dict(), "state": state,
-                         "scheduler": None if scheduler is None else scheduler.state_dict()}, checkpoint)
+        if log is not None:
+            line = " ".join(f"{k}={v:.4f}" if isinstance(v, float) else f"{k}={v}" for k, v in record.items())
+            print(line, file=log, flush=True)
+            tqdm.write(line)
+            save_atomically({"config": asdict(config), "model": model.state_dict(),
+                             "optimizer": opt.state_dict(), "state": state,
+                             "scheduler": None if step.scheduler is None else step.scheduler.state_dict()},
+                            checkpoint)
+    in_sync = replicas_agree(model) if world > 1 else True
+    if log is None:
+        return {}
     log.close()
 
     if state["best_model"] is not None:
@@ -251,14 +353,15 @@ def run(config: Config, out: Path, resume: bool = False) -> dict:
     if config.recompute_bn:
         recompute_batch_norm(model, train_data, device)
     results = {
-        "model": config.model, "params": count_parameters(model), "data": source,
-        "train_digits": len(train_data), "test_digits": len(test_data), "config": asdict(config),
-        "epochs": config.epochs, "seed": config.seed, "device": str(device),
-        "device_name": device_name(device),
+        "model": config.model, "group": config.group if config.model in TABLE2_MODELS else None,
+        "params": count_parameters(model), "data": source, "train_images": len(train_data),
+        "test_images": len(test_data), "config": asdict(config), "epochs": config.epochs,
+        "seed": config.seed, "device": str(device), "device_name": device_name(device),
+        "world_size": world, "replicas_in_sync": in_sync, "mixed_precision": str(amp) if amp else None,
         "train_time_s": state["train_time_s"], "test_error": error_rate(model, test_data, device),
         "best_valid_error": state["best_valid"], "history": state["history"], "versions": versions(),
     }
-    if config.model.startswith("p4"):
+    if config.model.startswith("p4") or config.group in ("p4", "p4m"):
         results["rotation_disagreements"] = invariance_disagreements(model, test_data, device)
     torch.save(model.state_dict(), out / "model.pt")
     write_json(results, out / "results.json")
@@ -274,6 +377,14 @@ def print_table(folders: list[Path]) -> None:
               f"{100 * r['test_error']:>11.2f}%")
 
 
+def load_trained(out: Path, device: torch.device | str = "cpu") -> tuple[nn.Module, dict]:
+    """The network of a finished run (its model.pt, read with weights_only=True) and its results."""
+    results = json.loads((Path(out) / "results.json").read_text())
+    model = build_model(Config(**results["config"]))
+    model.load_state_dict(torch.load(Path(out) / "model.pt", map_location="cpu", weights_only=True))
+    return model.to(device).eval(), results
+
+
 class _OneLineParser(argparse.ArgumentParser):
     """argparse whose errors are one line and exit code 2."""
 
@@ -284,9 +395,13 @@ class _OneLineParser(argparse.ArgumentParser):
 def parse_args(argv: list[str] | None) -> tuple[Config, Path, bool]:
     """The command line as a Config, the output folder and the resume flag."""
     p = _OneLineParser(prog="python -m gcnn_edu.train", description=__doc__.splitlines()[0])
-    p.add_argument("--model", choices=sorted(MODELS), default="p4cnn")
-    p.add_argument("--data", choices=("sample", "rotmnist"), default="sample")
-    p.add_argument("--epochs", type=int, default=None, help="default: 100 (p4 networks), 300 (Z2CNN)")
+    p.add_argument("--model", choices=sorted(MODELS) + sorted(TABLE2_MODELS), default="p4cnn")
+    p.add_argument("--data", choices=MNIST_KINDS + CIFAR_KINDS, default=None,
+                   help="default: sample for Table 1 networks, cifar10 for Table 2 networks")
+    p.add_argument("--group", choices=("z2", "p4", "p4m"), default="z2",
+                   help="the group of a Table 2 network (allcnnc, resnet44)")
+    p.add_argument("--epochs", type=int, default=None,
+                   help="default: 100 (p4 networks of Table 1), 300 (the others)")
     p.add_argument("--batch-size", type=int, default=128)
     p.add_argument("--lr", type=float, default=1e-3)
     p.add_argument("--weight-decay", type=float, default=0.0)
@@ -310,8 +425,10 @@ def parse_args(argv: list[str] | None) -> tuple[Config, Path, bool]:
     if args.dropout is not None and not 0 <= args.dropout < 1:
         p.error(f"--dropout must be in [0, 1), got {args.dropout}")
     epochs = DEFAULT_EPOCHS[args.model] if args.epochs is None else args.epochs
-    out = Path("runs") / f"{args.model}-seed{args.seed}" if args.out is None else args.out
-    config = Config(model=args.model, data=args.data, epochs=epochs, batch_size=args.batch_size,
+    data = ("sample" if args.model in MODELS else "cifar10") if args.data is None else args.data
+    name = args.model if args.model in MODELS else f"{args.model}-{args.group}"
+    out = Path("runs") / f"{name}-seed{args.seed}" if args.out is None else args.out
+    config = Config(model=args.model, data=data, group=args.group, epochs=epochs, batch_size=args.batch_size,
                     lr=args.lr, weight_decay=args.weight_decay, schedule=args.schedule,
                     dropout=args.dropout, recompute_bn=args.recompute_bn,
                     select_on_valid=args.select_on_valid, seed=args.seed, device=args.device)
@@ -338,8 +455,10 @@ def main(argv: list[str] | None = None) -> int:
     except (DataError, ValueError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
+    if not results:  # a process other than 0 of a data-parallel run
+        return 0
     print(f"{config.model}: test error {100 * results['test_error']:.2f}% on "
-          f"{results['test_digits']} digits after {config.epochs} epochs "
+          f"{results['test_images']} test images after {config.epochs} epochs "
           f"({results['train_time_s']:.0f} s on {results['device']}); {out / 'results.json'}")
     return 0
 

@@ -17,7 +17,6 @@ from torchvision.transforms.functional import InterpolationMode, rotate
 
 from .actions import act_on_image, feature_map_group
 from .groups import P4M
-from .pooling import coset_max_pool
 from .viz import draw_feature_map, show_image
 
 

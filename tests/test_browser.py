@@ -1,0 +1,202 @@
+"""The rotate-and-watch widget in a real browser: JupyterLab 4 and Notebook 7 in headless Chromium.
+
+Starts a Jupyter server on 127.0.0.1 (fresh config and runtime folders, a token) on a copy of
+notebooks/03_feature_maps.ipynb, runs all cells in the browser, moves the widget's slider to 90 and
+180 degrees and toggles the mirror, and checks that the feature-map picture changes and settles.
+Screenshots go to tests/artifacts/browser/. The server and the browser are stopped in every outcome.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOK = "03_feature_maps.ipynb"
+CHROMIUM = Path("/usr/bin/chromium")
+ARTIFACTS = ROOT / "tests" / "artifacts" / "browser"
+CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+TIMEOUT_MS = 60_000
+
+if not CHROMIUM.exists():
+    if os.environ.get("CI"):
+        raise RuntimeError(f"{CHROMIUM} is missing in CI: `make test` installs Debian's chromium as root")
+    pytest.skip(f"{CHROMIUM} is not installed (`make test` installs it when run as root)",
+                allow_module_level=True)
+
+from playwright.sync_api import Page, sync_playwright  # noqa: E402
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class JupyterServer:
+    """A jupyter server started by this test, known by its PID, with its log in a file."""
+
+    def __init__(self, workdir: Path) -> None:
+        self.port, self.token = free_port(), secrets.token_hex(16)
+        self.log_path = workdir / "server.log"
+        env = {**os.environ, "JUPYTER_CONFIG_DIR": str(workdir / "config"),
+               "JUPYTER_RUNTIME_DIR": str(workdir / "runtime"), "JUPYTER_DATA_DIR": str(workdir / "data"),
+               "JUPYTERLAB_SETTINGS_DIR": str(workdir / "settings"),
+               "JUPYTERLAB_WORKSPACES_DIR": str(workdir / "workspaces")}
+        env.pop("MPLBACKEND", None)
+        command = [sys.executable, "-m", "jupyter", "lab", "--no-browser", "--ip=127.0.0.1",
+                   f"--port={self.port}", f"--ServerApp.token={self.token}",
+                   f"--ServerApp.root_dir={workdir / 'notebooks'}", "--expose-app-in-browser",
+                   "--JupyterNotebookApp.expose_app_in_browser=True", "--allow-root"]
+        self.log = self.log_path.open("w")
+        self.process = subprocess.Popen(command, stdout=self.log, stderr=subprocess.STDOUT, env=env,
+                                        start_new_session=True)
+
+    def url(self, path: str) -> str:
+        return f"http://127.0.0.1:{self.port}/{path}?token={self.token}"
+
+    def wait_ready(self, timeout: float = 60) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"the jupyter server exited with {self.process.returncode}")
+            try:
+                with urllib.request.urlopen(self.url("api/status"), timeout=2) as response:
+                    if response.status == 200:
+                        return
+            except OSError:
+                time.sleep(0.2)
+        raise TimeoutError(f"the jupyter server did not answer within {timeout} s")
+
+    def log_tail(self, lines: int = 40) -> str:
+        self.log.flush()
+        return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait()
+        self.log.close()
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[JupyterServer]:
+    (tmp_path / "notebooks").mkdir()
+    shutil.copy(ROOT / "notebooks" / NOTEBOOK, tmp_path / "notebooks" / NOTEBOOK)
+    server = JupyterServer(tmp_path)
+    try:
+        server.wait_ready()
+        yield server
+    except BaseException:
+        print(f"--- jupyter server log (tail) ---\n{server.log_tail()}")
+        raise
+    finally:
+        server.stop()
+
+
+def picture(page: Page) -> bytes:
+    """A screenshot of the widget's drawn picture (the feature maps)."""
+    return page.locator("img.widget-image").last.screenshot()
+
+
+def settled_picture(page: Page, previous: bytes, timeout: float = 20) -> bytes:
+    """Wait until the picture differs from `previous` and stays the same for 0.5 s; return it."""
+    deadline = time.monotonic() + timeout
+    last = picture(page)
+    while time.monotonic() < deadline:
+        page.wait_for_timeout(500)
+        now = picture(page)
+        if now == last and now != previous:
+            return now
+        last = now
+    raise AssertionError("the widget's picture did not change and settle after the input changed")
+
+
+def set_slider(page: Page, degrees: int) -> None:
+    """Type a value into the slider's readout (arrow keys do not reach the slider in Notebook 7)."""
+    readout = page.locator(".widget-readout").last
+    readout.click()
+    page.keyboard.press("Control+A")
+    page.keyboard.type(str(degrees))
+    page.keyboard.press("Enter")
+
+
+def run_all_cells(page: Page, command: str) -> None:
+    """Wait for an idle kernel, run all cells through the app's command, wait for the widget."""
+    page.wait_for_function(
+        "() => window.jupyterapp && [...document.querySelectorAll('.jp-Notebook')].length > 0",
+        timeout=TIMEOUT_MS)
+    page.wait_for_function(
+        """() => {
+            const panel = window.jupyterapp.shell.currentWidget;
+            const kernel = panel && panel.sessionContext && panel.sessionContext.session
+                && panel.sessionContext.session.kernel;
+            return kernel && kernel.connectionStatus === 'connected' && kernel.status === 'idle';
+        }""", timeout=TIMEOUT_MS)
+    page.evaluate(f"window.jupyterapp.commands.execute('{command}')")
+    page.wait_for_selector("img.widget-image", timeout=TIMEOUT_MS)
+    page.wait_for_function(
+        """() => {
+            const panel = window.jupyterapp.shell.currentWidget;
+            return panel.sessionContext.session.kernel.status === 'idle'
+                && ![...document.querySelectorAll('.jp-InputPrompt')].some(p => p.textContent.includes('*'));
+        }""", timeout=TIMEOUT_MS)
+
+
+def exercise_widget(page: Page, interface: str) -> None:
+    """Slider to 90 and 180 degrees, then the mirror: the picture must change and settle each time."""
+    shots = ARTIFACTS / interface
+    shots.mkdir(parents=True, exist_ok=True)
+    page.locator("img.widget-image").last.scroll_into_view_if_needed()
+    current = picture(page)
+    page.screenshot(path=str(shots / "0-start.png"))
+    steps = [("1-slider-90", lambda: set_slider(page, 90)),
+             ("2-slider-180", lambda: set_slider(page, 180)),
+             ("3-mirror", lambda: page.locator(".widget-checkbox input").last.click())]
+    for name, action in steps:
+        action()
+        new = settled_picture(page, current)
+        assert new != current, name
+        page.screenshot(path=str(shots / f"{name}.png"))
+        current = new
+    status = page.locator(".widget-html-content").last.inner_text()
+    assert "m rotation by 180°, an element of p4m" in status
+
+
+def test_widget_in_jupyterlab_and_notebook_7(server: JupyterServer) -> None:
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS)
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            page.set_default_timeout(TIMEOUT_MS)
+            page.goto(server.url(f"lab/tree/{NOTEBOOK}"))
+            run_all_cells(page, "notebook:run-all-cells")
+            exercise_widget(page, "jupyterlab")
+
+            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            page.set_default_timeout(TIMEOUT_MS)
+            page.goto(server.url(f"notebooks/{NOTEBOOK}"))
+            run_all_cells(page, "notebook:run-all-cells")
+            exercise_widget(page, "notebook7")
+        except BaseException:
+            print(f"--- jupyter server log (tail) ---\n{server.log_tail()}")
+            print(f"screenshots kept in {ARTIFACTS}")
+            raise
+        finally:
+            browser.close()
