@@ -44,6 +44,8 @@ bench: install
 	$(BENCH_ENV) $(BIN)/python benchmarks/bench_gconv.py
 	$(BIN)/python -m gcnn_edu.data prepare
 	$(BENCH_ENV) $(BIN)/python benchmarks/bench_epoch.py
+	$(BENCH_ENV) $(BIN)/python benchmarks/bench_widget.py
+	$(BENCH_ENV) $(BIN)/python benchmarks/bench_table2.py
 
 # P4CNN and Z2CNN for a few epochs on the bundled sample, test errors side by side (about a minute).
 SAMPLE_RUNS := runs/sample

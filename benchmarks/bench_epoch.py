@@ -11,15 +11,14 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import statistics
-import time
 from pathlib import Path
 
 import torch
+from bench_gconv import paired_medians, train_step
 
 from gcnn_edu.data import rotated_mnist_splits
 from gcnn_edu.models import P4CNN
-from gcnn_edu.train import device_name, seed_epoch, train_epoch
+from gcnn_edu.train import Step, device_name, seed_epoch, train_epoch, write_json
 
 RESULTS = Path(__file__).parent / "results" / "bench_epoch.json"
 
@@ -38,33 +37,26 @@ def main() -> None:
     opt = torch.optim.Adam(model.parameters(), lr=1e-3)
     x, y = train.images[: args.batch_size], train.labels[: args.batch_size]
 
+    epochs = iter(range(1, 10_000))
+
     def pure_steps() -> None:
         for _ in range(batches):
-            opt.zero_grad(set_to_none=True)
-            torch.nn.functional.cross_entropy(model(x), y).backward()
-            opt.step()
+            train_step(model, opt, x, y)
 
-    def epoch(i: int) -> None:
-        train_epoch(model, train, opt, None, args.batch_size, seed_epoch(0, i), cpu, "epoch")
+    def epoch() -> None:
+        train_epoch(model, train, Step(opt), args.batch_size, seed_epoch(0, next(epochs)), cpu, "epoch")
 
-    times: dict[str, list[float]] = {"epoch": [], "pure_steps": []}
-    for i in range(args.rounds + 1):  # the first round warms up
-        for name in ("epoch", "pure_steps")[:: 1 - 2 * (i % 2)]:
-            start = time.perf_counter()
-            epoch(i) if name == "epoch" else pure_steps()
-            if i:
-                times[name].append(time.perf_counter() - start)
+    candidates = {"epoch": epoch, "pure_steps": pure_steps}
+    paired_medians(candidates, 1)
+    times = paired_medians(candidates, args.rounds)
     report = {
         "machine": device_name(cpu), "torch": torch.__version__, "data": source,
         "digits": len(train), "batches": batches, "rounds": args.rounds,
-        "epoch_s": statistics.median(times["epoch"]),
-        "pure_steps_s": statistics.median(times["pure_steps"]),
+        "epoch_s": times["epoch"], "pure_steps_s": times["pure_steps"],
     }
     report["ratio"] = report["epoch_s"] / report["pure_steps_s"]
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    tmp = RESULTS.with_suffix(".tmp")
-    tmp.write_text(json.dumps(report, indent=2) + "\n")
-    tmp.replace(RESULTS)
+    write_json(report, RESULTS)
     print(json.dumps(report, indent=2))
 
 

@@ -23,7 +23,7 @@ from torch import nn
 
 from gcnn_edu.gconv import GroupConv2d, LiftingConv2d
 from gcnn_edu.models import P4CNN, count_parameters
-from gcnn_edu.train import device_name
+from gcnn_edu.train import device_name, write_json
 
 RESULTS = Path(__file__).parent / "results" / "bench_gconv.json"
 
@@ -116,9 +116,7 @@ def main() -> None:
         "filter_expansion_fraction_of_step": step["expansion"] / step["p4cnn"],
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = args.out.with_suffix(".tmp")
-    tmp.write_text(json.dumps(report, indent=2) + "\n")
-    tmp.replace(args.out)
+    write_json(report, args.out)
     print(json.dumps(report, indent=2))
 
 

@@ -15,7 +15,7 @@ import torch
 from gcnn_edu.data import rotated_mnist
 from gcnn_edu.gconv import LiftingConv2d
 from gcnn_edu.models import P4CNN
-from gcnn_edu.train import device_name
+from gcnn_edu.train import device_name, write_json
 from gcnn_edu.widgets import rotate_and_watch
 
 RESULTS = Path(__file__).parent / "results" / "bench_widget.json"
@@ -39,7 +39,7 @@ def main() -> None:
                 times.append(time.perf_counter() - start)
         report[name] = {"changes": len(times), "median_s": statistics.median(times), "max_s": max(times)}
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(report, indent=2) + "\n")
+    write_json(report, RESULTS)
     print(json.dumps(report, indent=2))
 
 

@@ -24,7 +24,7 @@ DROPOUT_AFTER = (0, 2, 3, 4)  # zero-based: after layers 1, 3, 4 and 5
 POOL_AFTER = 1  # the 2x2 max-pool after layer 2
 
 
-class _TableOneCNN(nn.Module):
+class TableOneCNN(nn.Module):
     """The shared skeleton: six conv-BN-ReLU blocks, a 2x2 pool, dropout, a 4x4 top layer."""
 
     def __init__(self, blocks: list[nn.Module], top: nn.Module, dropout: float) -> None:
@@ -61,7 +61,7 @@ def _conv_block(conv: nn.Module, norm: nn.Module) -> nn.Sequential:
     return nn.Sequential(conv, norm, nn.ReLU())
 
 
-class Z2CNN(_TableOneCNN):
+class Z2CNN(TableOneCNN):
     """The planar baseline of Table 1: ordinary 3x3 convolutions, 20 channels, dropout 0.3."""
 
     def __init__(self, channels: int = 20, dropout: float = 0.3, num_classes: int = 10) -> None:
@@ -83,7 +83,7 @@ class RotationPooledBlock(nn.Module):
         return coset_max_pool(self.block(x), "rotations")
 
 
-class P4CNNRotationPooling(_TableOneCNN):
+class P4CNNRotationPooling(TableOneCNN):
     """Z2CNN with every convolution replaced by a rotation-pooled p4 convolution, 20 channels."""
 
     def __init__(self, channels: int = 20, dropout: float = 0.0, num_classes: int = 10) -> None:
@@ -96,7 +96,7 @@ class P4CNNRotationPooling(_TableOneCNN):
         return coset_max_pool(h, "rotations").amax(dim=(-2, -1))
 
 
-class P4CNN(_TableOneCNN):
+class P4CNN(TableOneCNN):
     """Table 1's p4 network: a lifting layer, p4 convolutions, 10 channels, rotation pooling at the top."""
 
     def __init__(self, channels: int = 10, dropout: float = 0.0, num_classes: int = 10) -> None:
@@ -159,10 +159,11 @@ def global_average(h: torch.Tensor) -> torch.Tensor:
 class AllCNNC(nn.Module):
     """All-CNN-C (Springenberg et al. 2015) with batch norm, on Z2, p4 or p4m (Table 2)."""
 
-    def __init__(self, group: str = "z2", num_classes: int = 10) -> None:
+    def __init__(self, group: str = "z2", num_classes: int = 10, widths: tuple[int, int] | None = None,
+                 ) -> None:
         super().__init__()
         self.group = _check_group(group)
-        a, b = ALLCNNC_WIDTHS[group]
+        a, b = ALLCNNC_WIDTHS[group] if widths is None else widths
         # (in, out, kernel, pool after): nine layers, the 3rd and 6th halve the side
         plan = [(3, a, 3, False), (a, a, 3, False), (a, a, 3, True), (a, b, 3, False), (b, b, 3, False),
                 (b, b, 3, True), (b, b, 3, False), (b, b, 1, False), (b, num_classes, 1, False)]
@@ -199,10 +200,11 @@ class PreActBlock(nn.Module):
 class ResNet44(nn.Module):
     """The 44-layer pre-activation ResNet of Table 2 (3 stages of 7 blocks) on Z2, p4 or p4m."""
 
-    def __init__(self, group: str = "z2", num_classes: int = 10, blocks_per_stage: int = 7) -> None:
+    def __init__(self, group: str = "z2", num_classes: int = 10, blocks_per_stage: int = 7,
+                 widths: tuple[int, int, int] | None = None) -> None:
         super().__init__()
         self.group = _check_group(group)
-        widths = RESNET44_WIDTHS[group]
+        widths = RESNET44_WIDTHS[group] if widths is None else widths
         self.stem = make_conv(group, 3, widths[0], 3, lifting=True)
         blocks, c_in = [], widths[0]
         for stage, width in enumerate(widths):
@@ -224,7 +226,7 @@ class ResNet44(nn.Module):
 
 TABLE2_MODELS: dict[str, type[nn.Module]] = {"allcnnc": AllCNNC, "resnet44": ResNet44}
 
-MODELS: dict[str, type[_TableOneCNN]] = {
+MODELS: dict[str, type[TableOneCNN]] = {
     "z2cnn": Z2CNN,
     "p4cnn_rotpool": P4CNNRotationPooling,
     "p4cnn": P4CNN,

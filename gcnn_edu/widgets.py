@@ -17,6 +17,7 @@ from torchvision.transforms.functional import InterpolationMode, rotate
 
 from .actions import act_on_image, feature_map_group
 from .groups import P4M
+from .models import TableOneCNN
 from .viz import draw_feature_map, show_image
 
 
@@ -36,7 +37,7 @@ def watch(net: nn.Module, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, 
     channel over the group and the plane.
     """
     with torch.no_grad():
-        if hasattr(net, "blocks"):
+        if isinstance(net, TableOneCNN):
             maps = net.blocks[0](x)
             output, labels = F.softmax(net(x), dim=1)[0], [str(c) for c in range(10)]
         else:

@@ -45,6 +45,51 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def wait_for_url(url: str, process: subprocess.Popen, what: str, timeout: float = 60) -> None:
+    """Poll `url` until it answers 200; fail early if `process` exits."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"{what} exited with {process.returncode}")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.2)
+    raise TimeoutError(f"{what} did not answer within {timeout} s")
+
+
+def stop_process_group(process: subprocess.Popen) -> None:
+    """SIGTERM the process group we started, SIGKILL it if it lingers."""
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+
+
+class Chromium:
+    """Headless Debian chromium started by this test (known by its PID), driven over CDP."""
+
+    def __init__(self, workdir: Path) -> None:
+        self.port = free_port()
+        self.process = subprocess.Popen(
+            [str(CHROMIUM), "--headless", f"--remote-debugging-port={self.port}",
+             f"--user-data-dir={workdir / 'chromium-profile'}", *CHROMIUM_FLAGS, "about:blank"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+
+    def endpoint(self) -> str:
+        url = f"http://127.0.0.1:{self.port}"
+        wait_for_url(f"{url}/json/version", self.process, "chromium")
+        return url
+
+    def stop(self) -> None:
+        stop_process_group(self.process)
+
+
 class JupyterServer:
     """A jupyter server started by this test, known by its PID, with its log in a file."""
 
@@ -67,31 +112,15 @@ class JupyterServer:
     def url(self, path: str) -> str:
         return f"http://127.0.0.1:{self.port}/{path}?token={self.token}"
 
-    def wait_ready(self, timeout: float = 60) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"the jupyter server exited with {self.process.returncode}")
-            try:
-                with urllib.request.urlopen(self.url("api/status"), timeout=2) as response:
-                    if response.status == 200:
-                        return
-            except OSError:
-                time.sleep(0.2)
-        raise TimeoutError(f"the jupyter server did not answer within {timeout} s")
+    def wait_ready(self) -> None:
+        wait_for_url(self.url("api/status"), self.process, "the jupyter server")
 
     def log_tail(self, lines: int = 40) -> str:
         self.log.flush()
         return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait()
+        stop_process_group(self.process)
         self.log.close()
 
 
@@ -179,9 +208,18 @@ def exercise_widget(page: Page, interface: str) -> None:
     assert "m rotation by 180°, an element of p4m" in status
 
 
-def test_widget_in_jupyterlab_and_notebook_7(server: JupyterServer) -> None:
+@pytest.fixture
+def chromium(tmp_path: Path) -> Iterator[Chromium]:
+    browser = Chromium(tmp_path)
+    try:
+        yield browser
+    finally:
+        browser.stop()
+
+
+def test_widget_in_jupyterlab_and_notebook_7(server: JupyterServer, chromium: Chromium) -> None:
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS)
+        browser = playwright.chromium.connect_over_cdp(chromium.endpoint())
         try:
             page = browser.new_page(viewport={"width": 1400, "height": 1000})
             page.set_default_timeout(TIMEOUT_MS)
@@ -198,5 +236,3 @@ def test_widget_in_jupyterlab_and_notebook_7(server: JupyterServer) -> None:
             print(f"--- jupyter server log (tail) ---\n{server.log_tail()}")
             print(f"screenshots kept in {ARTIFACTS}")
             raise
-        finally:
-            browser.close()
