@@ -123,6 +123,7 @@ class Step:
     scaler: torch.amp.GradScaler | None = None
     rank: int = 0
     world: int = 1
+    progress: bool = True
 
 
 def train_epoch(model: nn.Module, data: RotatedDigits, step: Step, batch_size: int,
@@ -134,7 +135,7 @@ def train_epoch(model: nn.Module, data: RotatedDigits, step: Step, batch_size: i
         order = order[: len(order) - len(order) % batch_size]
     total_loss, wrong, seen = 0.0, 0, 0
     for start in tqdm(range(0, len(order), batch_size), desc=desc, leave=False, mininterval=1.0,
-                      disable=step.rank > 0):
+                      disable=step.rank > 0 or not step.progress):
         idx = order[start:start + batch_size][step.rank::step.world]
         x, y = data.images[idx], data.labels[idx].to(device)
         if step.augment:
@@ -281,17 +282,18 @@ def replicas_agree(model: nn.Module) -> bool:
     return True
 
 
-def run(config: Config, out: Path, resume: bool = False) -> dict:
+def run(config: Config, out: Path, resume: bool = False, progress: bool = True) -> dict:
     """Train, test and write results.json, log.txt and checkpoint.pt into `out` (process 0 only)."""
     rank, world, device = start_distributed(resolve_device(config.device))
     try:
-        return _run(config, out, resume, rank, world, device)
+        return _run(config, Path(out), resume, progress, rank, world, device)
     finally:
         if world > 1:
             dist.destroy_process_group()
 
 
-def _run(config: Config, out: Path, resume: bool, rank: int, world: int, device: torch.device) -> dict:
+def _run(config: Config, out: Path, resume: bool, progress: bool, rank: int, world: int,
+         device: torch.device) -> dict:
     """The body of `run`, for process `rank` of `world`."""
     if config.batch_size % world:
         raise ValueError(f"--batch-size {config.batch_size} must be divisible by the {world} processes")
@@ -305,7 +307,7 @@ def _run(config: Config, out: Path, resume: bool, rank: int, world: int, device:
     opt = torch.optim.Adam(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
     amp = autocast_dtype(device)
     step = Step(opt, make_scheduler(opt, config, math.ceil(len(train_data) / config.batch_size)),
-                augment=config.data == "cifar10+", amp=amp, rank=rank, world=world,
+                augment=config.data == "cifar10+", amp=amp, rank=rank, world=world, progress=progress,
                 scaler=torch.amp.GradScaler("cuda") if amp == torch.float16 else None)
     state = {"epoch": 0, "history": [], "train_time_s": 0.0, "best_valid": None, "best_model": None}
     checkpoint = out / CHECKPOINT
@@ -424,6 +426,10 @@ def parse_args(argv: list[str] | None) -> tuple[Config, Path, bool]:
         p.error(f"--lr must be positive, got {args.lr}")
     if args.dropout is not None and not 0 <= args.dropout < 1:
         p.error(f"--dropout must be in [0, 1), got {args.dropout}")
+    if args.model in TABLE2_MODELS and args.dropout is not None:
+        p.error(f"--dropout applies to the Table 1 networks; {args.model} has the paper's own")
+    if args.model in MODELS and args.group != "z2":
+        p.error(f"--group applies to allcnnc and resnet44; {args.model} has its group built in")
     epochs = DEFAULT_EPOCHS[args.model] if args.epochs is None else args.epochs
     data = ("sample" if args.model in MODELS else "cifar10") if args.data is None else args.data
     name = args.model if args.model in MODELS else f"{args.model}-{args.group}"

@@ -54,10 +54,14 @@ def test_a_short_fake_data_run(tmp_path):
     assert r["mixed_precision"] is None and r["world_size"] == 1
 
 
-def test_the_model_and_data_must_match(tmp_path):
-    result = subprocess.run([*TRAIN, "--model", "p4cnn", "--data", "fake", "--out", str(tmp_path)],
-                            capture_output=True, text=True)
-    assert result.returncode == 2 and "--model p4cnn needs --data in ('sample', 'rotmnist')" in result.stderr
+@pytest.mark.parametrize("args, message", [
+    (["--model", "p4cnn", "--data", "fake"], "--model p4cnn needs --data in ('sample', 'rotmnist')"),
+    (["--model", "p4cnn", "--group", "p4m"], "--group applies to allcnnc and resnet44"),
+    (["--model", "resnet44", "--dropout", "0.3"], "--dropout applies to the Table 1 networks"),
+])
+def test_mismatched_options_are_refused(tmp_path, args, message):
+    result = subprocess.run([*TRAIN, *args, "--out", str(tmp_path)], capture_output=True, text=True)
+    assert result.returncode == 2 and message in result.stderr and "Traceback" not in result.stderr
 
 
 def test_data_parallel_on_two_cpu_processes(tmp_path):
