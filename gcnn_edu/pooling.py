@@ -62,30 +62,6 @@ def spatial_avg_pool(f: torch.Tensor, kernel_size: int = 2) -> torch.Tensor:
     return pooled.unflatten(1, f.shape[1:-2])
 
 
-class CosetMaxPool(nn.Module):
-    """Module form of `coset_max_pool`."""
-
-    def __init__(self, subgroup: str = "rotations") -> None:
-        super().__init__()
-        if subgroup not in SUBGROUPS:
-            raise ValueError(f"subgroup must be one of {SUBGROUPS}, got {subgroup!r}")
-        self.subgroup = subgroup
-
-    def forward(self, f: torch.Tensor) -> torch.Tensor:
-        return coset_max_pool(f, self.subgroup)
-
-
-class SpatialMaxPool(nn.Module):
-    """Module form of `spatial_max_pool`."""
-
-    def __init__(self, kernel_size: int = 2, stride: int | None = None) -> None:
-        super().__init__()
-        self.kernel_size, self.stride = kernel_size, stride
-
-    def forward(self, f: torch.Tensor) -> torch.Tensor:
-        return spatial_max_pool(f, self.kernel_size, self.stride)
-
-
 class GroupBatchNorm(nn.BatchNorm3d):
     """Batch norm of a map (B, C, S, H, W) with one mean and variance per channel, shared over S."""
 
