@@ -330,7 +330,7 @@ def _run(config: Config, out: Path, resume: bool, progress: bool, rank: int, wor
                                         f"{config.model} epoch {epoch}/{config.epochs}")
         state["train_time_s"] += time.perf_counter() - start
         record = {"epoch": epoch, "loss": loss, "train_error": train_error}
-        if valid_data is not None:
+        if valid_data is not None and rank == 0:  # only process 0 selects, tests and writes
             record["valid_error"] = error_rate(model, valid_data, device)
             if state["best_valid"] is None or record["valid_error"] < state["best_valid"]:
                 state["best_valid"] = record["valid_error"]
