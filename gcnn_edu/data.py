@@ -25,6 +25,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 from torch.utils.data import Dataset
 from tqdm.auto import tqdm
 
@@ -95,6 +96,26 @@ class RotatedDigits(Dataset):
 
     def __getitem__(self, i: int) -> tuple[torch.Tensor, int]:
         return self.images[i], int(self.labels[i])
+
+
+def rotate_batch(images: torch.Tensor, degrees: torch.Tensor, mean: float, std: float) -> torch.Tensor:
+    """Normalised digits (N, 1, H, W), each turned counterclockwise by its angle (bilinear, black fill)."""
+    if images.dim() != 4 or degrees.shape != (len(images),):
+        raise ValueError(f"rotate_batch: expected images (N, C, H, W) and N angles, got "
+                         f"{tuple(images.shape)} and {tuple(degrees.shape)}")
+    turn = torch.deg2rad(degrees.to(images.dtype))
+    cos, sin, zero = turn.cos(), turn.sin(), torch.zeros_like(turn)
+    # affine_grid maps each output pixel (x right, y down) to the input point it reads: R(-angle) x
+    theta = torch.stack([torch.stack([cos, -sin, zero], 1), torch.stack([sin, cos, zero], 1)], 1)
+    grid = F.affine_grid(theta, list(images.shape), align_corners=False)
+    raw = images * std + mean
+    return (F.grid_sample(raw, grid, mode="bilinear", padding_mode="zeros", align_corners=False) - mean) / std
+
+
+def random_rotation(images: torch.Tensor, generator: torch.Generator, mean: float, std: float,
+                    ) -> torch.Tensor:
+    """Augmentation by continuous rotations: each digit turned by an angle drawn uniformly from [0, 360)."""
+    return rotate_batch(images, 360 * torch.rand(len(images), generator=generator), mean, std)
 
 
 def _pixel_stats(images: np.ndarray) -> tuple[float, float]:

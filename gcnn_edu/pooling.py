@@ -27,8 +27,8 @@ def coset_max_pool(f: torch.Tensor, subgroup: str = "rotations") -> torch.Tensor
     if f.dim() != 5:
         raise ValueError(f"coset_max_pool: expected (B, C, S, H, W), got {tuple(f.shape)}")
     if subgroup == "stabilizer" or not group.has_mirrors:
-        return f.amax(dim=2)
-    return f.unflatten(2, (2, 4)).amax(dim=3)  # s = 4 m + r: the coset of M^m is {M^m R^r}
+        return f.max(dim=2).values
+    return f.unflatten(2, (2, 4)).max(dim=3).values  # s = 4 m + r: the coset of M^m is {M^m R^r}
 
 
 def check_pool_grid(side: int, kernel_size: int, stride: int) -> None:

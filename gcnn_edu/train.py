@@ -18,6 +18,7 @@ of every global batch of --batch-size.
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import math
 import os
@@ -25,6 +26,7 @@ import platform
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -40,7 +42,7 @@ from tqdm.auto import tqdm
 
 from . import __version__
 from .cifar import CIFAR_KINDS, cifar10_splits, flip_and_translate
-from .data import DataError, RotatedDigits, rotated_mnist_splits
+from .data import DataError, RotatedDigits, random_rotation, rotated_mnist_splits
 from .models import MODELS, TABLE2_MODELS, count_parameters
 
 DEFAULT_EPOCHS = {"z2cnn": 300, "p4cnn": 100, "p4cnn_rotpool": 100, "allcnnc": 300, "resnet44": 300}
@@ -61,8 +63,10 @@ class Config:
     weight_decay: float = 0.0
     schedule: str = "constant"
     dropout: float | None = None
+    augment_rotations: bool = False
     recompute_bn: bool = False
     select_on_valid: bool = False
+    evaluate_test: bool = True
     seed: int = 0
     device: str = "auto"
 
@@ -92,6 +96,8 @@ def load_splits(config: Config) -> tuple[dict, str]:
     if config.data in CIFAR_KINDS:
         if config.select_on_valid:
             raise ValueError("--select-on-valid is for rotated MNIST (it has a validation split)")
+        if config.augment_rotations:
+            raise ValueError("--augment-rotations is for rotated MNIST; CIFAR-10+ has its own augmentation")
         return cifar10_splits(config.data)
     train_split = "train" if config.select_on_valid else "train+valid"
     splits = (train_split, "valid", "test") if config.select_on_valid else (train_split, "test")
@@ -118,7 +124,7 @@ class Step:
 
     opt: torch.optim.Optimizer
     scheduler: torch.optim.lr_scheduler.LRScheduler | None = None
-    augment: bool = False
+    augment: Callable[[torch.Tensor, torch.Generator], torch.Tensor] | None = None
     amp: torch.dtype | None = None
     scaler: torch.amp.GradScaler | None = None
     rank: int = 0
@@ -138,8 +144,8 @@ def train_epoch(model: nn.Module, data: RotatedDigits, step: Step, batch_size: i
                       disable=step.rank > 0 or not step.progress):
         idx = order[start:start + batch_size][step.rank::step.world]
         x, y = data.images[idx], data.labels[idx].to(device)
-        if step.augment:
-            x = flip_and_translate(x, generator)
+        if step.augment is not None:
+            x = step.augment(x, generator)
         with torch.autocast(device.type, dtype=step.amp, enabled=step.amp is not None):
             logits = model(x.to(device))
             loss = F.cross_entropy(logits, y)
@@ -259,6 +265,16 @@ def make_scheduler(opt: torch.optim.Optimizer, config: Config, steps_per_epoch: 
         opt, lambda step: 0.01 + 0.99 * 0.5 * (1 + math.cos(math.pi * min(step, total) / total)))
 
 
+def augmentation(config: Config, train_data: RotatedDigits,
+                 ) -> Callable[[torch.Tensor, torch.Generator], torch.Tensor] | None:
+    """The batch augmentation of a run: CIFAR-10+ flips and shifts, continuous rotations, or none."""
+    if config.data == "cifar10+":
+        return flip_and_translate
+    if config.augment_rotations:
+        return functools.partial(random_rotation, mean=train_data.mean, std=train_data.std)
+    return None
+
+
 def start_distributed(device: torch.device) -> tuple[int, int, torch.device]:
     """Rank, world size and device of this process; joins the process group under torchrun."""
     world = int(os.environ.get("WORLD_SIZE", "1"))
@@ -307,7 +323,7 @@ def _run(config: Config, out: Path, resume: bool, progress: bool, rank: int, wor
     opt = torch.optim.Adam(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
     amp = autocast_dtype(device)
     step = Step(opt, make_scheduler(opt, config, math.ceil(len(train_data) / config.batch_size)),
-                augment=config.data == "cifar10+", amp=amp, rank=rank, world=world, progress=progress,
+                augment=augmentation(config, train_data), amp=amp, rank=rank, world=world, progress=progress,
                 scaler=torch.amp.GradScaler("cuda") if amp == torch.float16 else None)
     state = {"epoch": 0, "history": [], "train_time_s": 0.0, "best_valid": None, "best_model": None}
     checkpoint = out / CHECKPOINT
@@ -360,10 +376,11 @@ def _run(config: Config, out: Path, resume: bool, progress: bool, rank: int, wor
         "test_images": len(test_data), "config": asdict(config), "epochs": config.epochs,
         "seed": config.seed, "device": str(device), "device_name": device_name(device),
         "world_size": world, "replicas_in_sync": in_sync, "mixed_precision": str(amp) if amp else None,
-        "train_time_s": state["train_time_s"], "test_error": error_rate(model, test_data, device),
+        "train_time_s": state["train_time_s"],
+        "test_error": error_rate(model, test_data, device) if config.evaluate_test else None,
         "best_valid_error": state["best_valid"], "history": state["history"], "versions": versions(),
     }
-    if config.model.startswith("p4") or config.group in ("p4", "p4m"):
+    if config.evaluate_test and (config.model.startswith("p4") or config.group in ("p4", "p4m")):
         results["rotation_disagreements"] = invariance_disagreements(model, test_data, device)
     torch.save(model.state_dict(), out / "model.pt")
     write_json(results, out / "results.json")
@@ -409,6 +426,8 @@ def parse_args(argv: list[str] | None) -> tuple[Config, Path, bool]:
     p.add_argument("--weight-decay", type=float, default=0.0)
     p.add_argument("--schedule", choices=("constant", "cosine"), default="constant")
     p.add_argument("--dropout", type=float, default=None, help="default: the model's own")
+    p.add_argument("--augment-rotations", action="store_true",
+                   help="turn every training digit by a random angle in [0, 360) each time it is drawn")
     p.add_argument("--recompute-bn", action="store_true",
                    help="recompute batch-norm statistics over the training set before testing")
     p.add_argument("--select-on-valid", action="store_true",
@@ -436,7 +455,8 @@ def parse_args(argv: list[str] | None) -> tuple[Config, Path, bool]:
     out = Path("runs") / f"{name}-seed{args.seed}" if args.out is None else args.out
     config = Config(model=args.model, data=data, group=args.group, epochs=epochs, batch_size=args.batch_size,
                     lr=args.lr, weight_decay=args.weight_decay, schedule=args.schedule,
-                    dropout=args.dropout, recompute_bn=args.recompute_bn,
+                    dropout=args.dropout, augment_rotations=args.augment_rotations,
+                    recompute_bn=args.recompute_bn,
                     select_on_valid=args.select_on_valid, seed=args.seed, device=args.device)
     return config, out, args.resume
 

@@ -20,6 +20,8 @@ from gcnn_edu.data import (
     load_arrays,
     load_mnist_pickle,
     parse_amat,
+    random_rotation,
+    rotate_batch,
     rotate_digits,
     rotated_mnist,
     save_npz_atomically,
@@ -151,6 +153,35 @@ def test_rotation_is_counterclockwise_and_exact_at_90_degrees():
     image = RNG.integers(0, 256, (1, 28, 28)).astype(np.uint8)
     (rotated,) = list(rotate_digits(image, np.array([90.0])))
     assert np.array_equal(rotated, np.rot90(image[0]))
+
+
+@pytest.mark.parametrize("quarters", [0, 1, 2, 3])
+def test_batch_rotation_is_counterclockwise_and_exact_at_quarter_turns(quarters):
+    images = torch.from_numpy(RNG.standard_normal((3, 1, 28, 28)).astype(np.float32))
+    turned = rotate_batch(images, torch.full((3,), 90.0 * quarters), mean=0.2, std=0.3)
+    assert torch.allclose(turned, torch.rot90(images, quarters, dims=(-2, -1)), atol=1e-4)
+
+
+def test_batch_rotation_turns_each_digit_by_its_own_angle_and_fills_black():
+    images = torch.zeros(2, 1, 28, 28)
+    images[:, 0, 2:26, 13:15] = 1.0  # a vertical bar through the centre
+    turned = rotate_batch(images, torch.tensor([0.0, 45.0]), mean=0.0, std=1.0)
+    assert torch.allclose(turned[0], images[0], atol=1e-4)
+    assert turned[1, 0, 2:26, 13:15].mean() < 0.5 and turned[1, 0, 6, 6] > 0.5  # now a diagonal
+    normalised = rotate_batch(torch.full((1, 1, 28, 28), 5.0), torch.tensor([45.0]), mean=1.0, std=2.0)
+    assert normalised[0, 0, 0, 0] == pytest.approx(-0.5)  # a corner outside the turned square is black
+
+
+def test_random_rotation_is_seeded_and_differs_per_digit():
+    images = torch.from_numpy(RNG.standard_normal((4, 1, 28, 28)).astype(np.float32)).repeat(2, 1, 1, 1)
+    a = random_rotation(images, torch.Generator().manual_seed(1), mean=0.0, std=1.0)
+    b = random_rotation(images, torch.Generator().manual_seed(1), mean=0.0, std=1.0)
+    assert torch.equal(a, b) and not torch.allclose(a[:4], a[4:], atol=1e-3)
+
+
+def test_batch_rotation_names_bad_shapes():
+    with pytest.raises(ValueError, match=r"N angles, got \(2, 1, 28, 28\) and \(3,\)"):
+        rotate_batch(torch.zeros(2, 1, 28, 28), torch.zeros(3), 0.0, 1.0)
 
 
 def test_synthesis_uses_disjoint_digits_and_uniform_angles():

@@ -12,7 +12,7 @@ import torch
 
 from gcnn_edu.data import rotated_mnist
 from gcnn_edu.models import P4CNN, Z2CNN
-from gcnn_edu.train import invariance_disagreements, predict, recompute_batch_norm
+from gcnn_edu.train import Config, invariance_disagreements, predict, recompute_batch_norm, run
 
 TRAIN = [sys.executable, "-m", "gcnn_edu.train", "--device", "cpu"]
 
@@ -35,6 +35,23 @@ def test_same_seed_same_results(tmp_path):
             "versions"} <= a.keys()
     wa, wb = weights(tmp_path / "a"), weights(tmp_path / "b")
     assert all(torch.equal(wa[k], wb[k]) for k in wa)
+
+
+def test_rotation_augmentation_changes_training_but_not_the_test_protocol(tmp_path):
+    train("--model", "z2cnn", "--epochs", "1", "--out", str(tmp_path / "plain"))
+    train("--model", "z2cnn", "--epochs", "1", "--augment-rotations", "--out", str(tmp_path / "turned"))
+    plain, turned = (json.loads((tmp_path / n / "results.json").read_text()) for n in ("plain", "turned"))
+    assert turned["config"]["augment_rotations"] and not plain["config"]["augment_rotations"]
+    assert turned["history"][0]["loss"] != plain["history"][0]["loss"]
+    assert turned["test_images"] == plain["test_images"] == 1000
+
+
+def test_a_selection_run_never_evaluates_the_test_digits(tmp_path):
+    config = Config(model="z2cnn", data="sample", epochs=1, select_on_valid=True, evaluate_test=False,
+                    device="cpu")
+    results = run(config, tmp_path, progress=False)
+    assert results["test_error"] is None and results["best_valid_error"] is not None
+    assert "rotation_disagreements" not in results
 
 
 def test_resume_after_a_kill_reaches_the_same_weights(tmp_path):
@@ -74,6 +91,7 @@ def test_resume_refuses_another_configuration(tmp_path):
     (["--epochs", "0"], "--epochs must be at least 1, got 0"),
     (["--lr", "-1"], "--lr must be positive"),
     (["--data", "rotmnist"], "no rotated MNIST in"),
+    (["--model", "allcnnc", "--data", "fake", "--augment-rotations"], "--augment-rotations is for rotated"),
 ])
 def test_bad_input_gives_one_line_and_exit_code_2(tmp_path, args, message):
     env = {**os.environ, "GCNN_EDU_DATA": str(tmp_path / "empty")}
