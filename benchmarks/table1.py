@@ -3,6 +3,7 @@
     python benchmarks/table1.py select --candidate cosine+rotations --model p4cnn
     python benchmarks/table1.py run --protocol paper --model p4cnn --seed 0
     python benchmarks/table1.py table
+    python benchmarks/table1.py figure
 
 "paper" is the protocol of the original experiment code: Adam with learning rate 1e-3, batch 128,
 all 12,000 train+valid digits, 100 epochs for the p4 networks and 300 for Z2CNN, dropout 0.3 in
@@ -25,12 +26,14 @@ import json
 import statistics
 from pathlib import Path
 
+import matplotlib
 import torch
 
 from gcnn_edu.data import rotated_mnist_splits
 from gcnn_edu.train import (
     DEFAULT_EPOCHS,
     Config,
+    accuracy_vs_angle,
     error_rate,
     load_trained,
     recompute_batch_norm,
@@ -128,6 +131,37 @@ def table() -> str:
     return "\n".join(lines) + f"\n\nData: {', '.join(sorted(data))}.\n"
 
 
+FIGURE_ANGLES = list(range(0, 361, 5))
+FIGURE_DIGITS = 5000
+
+
+def figure(out: Path = RESULTS / "accuracy_vs_angle.png") -> Path:
+    """Test accuracy against the input's rotation for seed 0 of P4CNN and Z2CNN under each protocol."""
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    test = rotated_mnist_splits(("test",), "rotmnist")[0]["test"]
+    fig, ax = plt.subplots(figsize=(8, 3.8))
+    for protocol in PROTOCOLS:
+        for model, color in (("p4cnn", "C0"), ("z2cnn", "C1")):
+            folder = RESULTS / protocol / f"{model}-seed0"
+            if not (folder / "model.pt").exists():
+                continue
+            net, _ = load_trained(folder)
+            acc = accuracy_vs_angle(net, test, FIGURE_ANGLES, torch.device("cpu"), limit=FIGURE_DIGITS)
+            ax.plot(FIGURE_ANGLES, [100 * a for a in acc], "--" if protocol == "paper" else "-", color=color,
+                    label=f"{NAMES[model]}, {protocol}")
+    ax.set(xlabel="rotation of the input (degrees, counterclockwise)", xticks=range(0, 361, 45),
+           ylabel=f"accuracy on {FIGURE_DIGITS:,} test digits (%)",
+           title="Synthesised RotMNIST: accuracy against the input's rotation (seed 0)")
+    ax.legend(fontsize="small")
+    fig.tight_layout()
+    tmp = out.with_suffix(".tmp.png")
+    fig.savefig(tmp, dpi=120)
+    tmp.replace(out)
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -139,12 +173,15 @@ def main() -> None:
     pick.add_argument("--candidate", choices=sorted(CANDIDATES), required=True)
     pick.add_argument("--model", choices=SELECT_MODELS, required=True)
     sub.add_parser("table")
+    sub.add_parser("figure")
     args = parser.parse_args()
     if args.command == "run":
         print(run_one(args.protocol, args.model, args.seed))
     elif args.command == "select":
         print(select_one(args.candidate, args.model))
         (RESULTS / "selection.md").write_text(selection_table())
+    elif args.command == "figure":
+        print(figure())
     else:
         text = table()
         (RESULTS / "table.md").write_text(text)
