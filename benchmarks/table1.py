@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import re
 import statistics
 from pathlib import Path
 
@@ -41,7 +42,9 @@ from gcnn_edu.train import (
     write_json,
 )
 
-RESULTS = Path(__file__).resolve().parents[1] / "results" / "table1"
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "results" / "table1"
+README_BLOCK = re.compile(r"(<!-- table1 -->\n).*?(<!-- /table1 -->)", re.DOTALL)
 PAPER = {"z2cnn": 5.03, "p4cnn_rotpool": 3.21, "p4cnn": 2.28}  # test error (%), MNIST-rot
 NAMES = {"z2cnn": "Z2CNN", "p4cnn_rotpool": "P4CNNRotationPooling", "p4cnn": "P4CNN"}
 
@@ -131,6 +134,20 @@ def table() -> str:
     return "\n".join(lines) + f"\n\nData: {', '.join(sorted(data))}.\n"
 
 
+def publish(text: str) -> None:
+    """Write table.md and put the same table into the README between its table1 markers."""
+    tmp = RESULTS / "table.md.tmp"
+    tmp.write_text(text)
+    tmp.replace(RESULTS / "table.md")
+    readme = ROOT / "README.md"
+    updated, found = README_BLOCK.subn(lambda m: m.group(1) + text + m.group(2), readme.read_text())
+    if found != 1:
+        raise ValueError(f"{readme}: expected one <!-- table1 --> ... <!-- /table1 --> block, found {found}")
+    tmp = readme.with_suffix(".md.tmp")
+    tmp.write_text(updated)
+    tmp.replace(readme)
+
+
 FIGURE_ANGLES = list(range(0, 361, 5))
 FIGURE_DIGITS = 5000
 
@@ -184,7 +201,7 @@ def main() -> None:
         print(figure())
     else:
         text = table()
-        (RESULTS / "table.md").write_text(text)
+        publish(text)
         print(text)
 
 

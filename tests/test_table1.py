@@ -1,0 +1,37 @@
+"""The published Table 1: rebuilt from the committed runs, equal to the README's, test-free selection."""
+
+import importlib.util
+import json
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+spec = importlib.util.spec_from_file_location("table1", ROOT / "benchmarks" / "table1.py")
+table1 = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(table1)
+
+
+def test_the_committed_table_is_rebuilt_from_the_committed_runs():
+    assert table1.table() == (table1.RESULTS / "table.md").read_text()
+
+
+def test_the_readme_shows_the_committed_table():
+    block = table1.README_BLOCK.search((ROOT / "README.md").read_text())
+    assert block is not None and (table1.RESULTS / "table.md").read_text() in block.group(0)
+
+
+@pytest.mark.parametrize("protocol", sorted(table1.PROTOCOLS))
+def test_every_p4_run_is_exactly_invariant_to_quarter_turns(protocol):
+    runs = sorted((table1.RESULTS / protocol).glob("p4cnn*-seed*/results.json"))
+    assert runs, f"no p4 runs under {protocol}"
+    for found in runs:
+        r = json.loads(found.read_text())
+        assert r["rotation_disagreements"] == 0 and r["test_images"] == 50_000, found
+        assert r["train_images"] == 12_000 and r["config"]["recompute_bn"], found
+
+
+@pytest.mark.parametrize("candidate", sorted(table1.CANDIDATES))
+def test_selection_runs_train_on_train_and_never_test(candidate):
+    config = table1.candidate_config(candidate, "p4cnn")
+    assert config.select_on_valid and not config.evaluate_test and config.epochs == table1.SELECT_EPOCHS
