@@ -8,7 +8,7 @@ ARGS   ?=
 # JupyterLab refuses to run as root unless told to.
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
-.PHONY: install lab test lint bench train browser
+.PHONY: install lab test lint bench train table1 browser
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -54,3 +54,14 @@ train: install
 	$(BIN)/python -m gcnn_edu.train --model z2cnn --data sample --epochs 10 --out $(SAMPLE_RUNS)/z2cnn
 	$(BIN)/python -c "from gcnn_edu.train import print_table; \
 	print_table(['$(SAMPLE_RUNS)/p4cnn', '$(SAMPLE_RUNS)/z2cnn'])"
+
+# Table 1 on the full rotated MNIST: both protocols, three networks, SEEDS; then table, README and
+# figure. Hours on a CPU (see the README); a stopped run continues where it stopped.
+SEEDS ?= 0 1 2
+table1: install
+	$(BIN)/python -m gcnn_edu.data prepare
+	for protocol in paper ours; do for model in p4cnn p4cnn_rotpool z2cnn; do for seed in $(SEEDS); do \
+	  $(BENCH_ENV) $(BIN)/python benchmarks/table1.py run --protocol $$protocol --model $$model \
+	    --seed $$seed || exit 1; done; done; done
+	$(BIN)/python benchmarks/table1.py table
+	$(BIN)/python benchmarks/table1.py figure

@@ -73,7 +73,9 @@ def candidate_config(candidate: str, model: str) -> Config:
 
 
 def finish(config: Config, out: Path) -> Path:
-    """Train (resuming where a run stopped), then drop the checkpoint; returns the results folder."""
+    """Train (resuming where a run stopped; a finished run is kept), drop the checkpoint; the folder."""
+    if (out / "results.json").exists():
+        return out
     run(config, out, resume=True)
     (out / "checkpoint.pt").unlink(missing_ok=True)
     return out
