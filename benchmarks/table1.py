@@ -148,18 +148,21 @@ def table() -> str:
     return "\n".join(lines) + f"\n\nData: {', '.join(sorted(data))}.\n"
 
 
+def write_text_atomically(text: str, path: Path) -> None:
+    """Text through a temporary file and a rename: never half-written."""
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(text)
+    tmp.replace(path)
+
+
 def publish(text: str) -> None:
     """Write table.md and put the same table into the README between its table1 markers."""
-    tmp = RESULTS / "table.md.tmp"
-    tmp.write_text(text)
-    tmp.replace(RESULTS / "table.md")
+    write_text_atomically(text, RESULTS / "table.md")
     readme = ROOT / "README.md"
     updated, found = README_BLOCK.subn(lambda m: m.group(1) + text + m.group(2), readme.read_text())
     if found != 1:
         raise ValueError(f"{readme}: expected one <!-- table1 --> ... <!-- /table1 --> block, found {found}")
-    tmp = readme.with_suffix(".md.tmp")
-    tmp.write_text(updated)
-    tmp.replace(readme)
+    write_text_atomically(updated, readme)
 
 
 FIGURE_ANGLES = list(range(0, 361, 5))
@@ -211,7 +214,7 @@ def main() -> None:
         print(run_one(args.protocol, args.model, args.seed))
     elif args.command == "select":
         print(select_one(args.candidate, args.model, args.epochs))
-        (RESULTS / "selection.md").write_text(selection_table())
+        write_text_atomically(selection_table(), RESULTS / "selection.md")
     elif args.command == "figure":
         print(figure())
     else:
