@@ -140,12 +140,26 @@ def table() -> str:
                 continue
             errors = [100 * r["test_error"] for r in runs]
             spread = f" ± {statistics.stdev(errors):.2f}" if len(errors) > 1 else ""
-            minutes = statistics.mean(r["train_time_s"] for r in runs) / 60
             lines.append(f"| {protocol} | {NAMES[model]} | {statistics.mean(errors):.2f}{spread} | "
-                         f"{len(runs)} | {runs[0]['params']:,} | {runs[0]['epochs']} | {minutes:.0f} min | "
+                         f"{len(runs)} | {runs[0]['params']:,} | {runs[0]['epochs']} | {train_time(runs)} | "
                          f"{runs[0]['device_name']} | {PAPER[model]:.2f} |")
     data = {json.loads(f.read_text())["data"] for p in PROTOCOLS for f in RESULTS.glob(f"{p}/*/results.json")}
     return "\n".join(lines) + f"\n\nData: {', '.join(sorted(data))}.\n"
+
+
+def train_time(runs: list[dict]) -> str:
+    """Mean training time per run, grouped by the CPU thread count a run recorded (none: torch's default)."""
+    groups: dict[int | None, list[dict]] = {}
+    for r in runs:
+        groups.setdefault(r.get("cpu_threads"), []).append(r)
+    parts = []
+    for threads, group in sorted(groups.items(), key=lambda kv: kv[0] is not None):
+        minutes = f"{statistics.mean(r['train_time_s'] for r in group) / 60:.0f} min"
+        if threads is not None:
+            seeds = ", ".join(str(r["seed"]) for r in group)
+            minutes += f" ({threads} thread{'s' * (threads > 1)}: seed {seeds})"
+        parts.append(minutes)
+    return "; ".join(parts)
 
 
 def write_text_atomically(text: str, path: Path) -> None:

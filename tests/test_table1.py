@@ -21,6 +21,14 @@ def test_the_readme_shows_the_committed_table():
     assert block is not None and (table1.RESULTS / "table.md").read_text() in block.group(0)
 
 
+def test_train_time_keeps_runs_with_other_thread_counts_apart():
+    runs = [{"seed": 0, "train_time_s": 600}, {"seed": 1, "train_time_s": 720},
+            {"seed": 2, "train_time_s": 1080, "cpu_threads": 1},
+            {"seed": 3, "train_time_s": 1200, "cpu_threads": 1}]
+    assert table1.train_time(runs) == "11 min; 19 min (1 thread: seed 2, 3)"
+    assert table1.train_time(runs[:2]) == "11 min"
+
+
 @pytest.mark.parametrize("protocol", sorted(table1.PROTOCOLS))
 def test_every_p4_run_is_exactly_invariant_to_quarter_turns(protocol):
     runs = sorted((table1.RESULTS / protocol).glob("p4cnn*-seed*/results.json"))

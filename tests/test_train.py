@@ -37,6 +37,13 @@ def test_same_seed_same_results(tmp_path):
     assert all(torch.equal(wa[k], wb[k]) for k in wa)
 
 
+def test_a_run_records_its_cpu_thread_count(tmp_path):
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    subprocess.run([*TRAIN, "--model", "z2cnn", "--epochs", "1", "--out", str(tmp_path)], env=env, check=True,
+                   capture_output=True)
+    assert json.loads((tmp_path / "results.json").read_text())["cpu_threads"] == 1
+
+
 def test_rotation_augmentation_changes_training_but_not_the_test_protocol(tmp_path):
     train("--model", "z2cnn", "--epochs", "1", "--out", str(tmp_path / "plain"))
     train("--model", "z2cnn", "--epochs", "1", "--augment-rotations", "--out", str(tmp_path / "turned"))
