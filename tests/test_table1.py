@@ -43,3 +43,9 @@ def test_every_p4_run_is_exactly_invariant_to_quarter_turns(protocol):
 def test_selection_runs_train_on_train_and_never_test(candidate):
     config = table1.candidate_config(candidate, "p4cnn", epochs=7)
     assert config.select_on_valid and not config.evaluate_test and config.epochs == 7
+
+
+def test_the_criterion_needs_every_network_it_averages():
+    errors = {"p4cnn": 0.02, "z2cnn": 0.06}
+    assert table1.criterion(errors, ("p4cnn", "z2cnn")) == "4.00"
+    assert table1.criterion(errors, table1.SELECT_MODELS) == "-"
