@@ -49,3 +49,15 @@ def test_the_criterion_needs_every_network_it_averages():
     errors = {"p4cnn": 0.02, "z2cnn": 0.06}
     assert table1.criterion(errors, ("p4cnn", "z2cnn")) == "4.00"
     assert table1.criterion(errors, table1.SELECT_MODELS) == "-"
+
+
+def test_ours_is_the_candidate_that_won_on_the_valid_digits():
+    assert table1.best_candidate(table1.selection_scores(), table1.OURS_EPOCHS) == table1.OURS
+
+
+def test_the_best_candidate_is_the_lowest_mean_over_p4cnn_and_z2cnn():
+    scores = {(60, "a"): {"p4cnn": 0.03, "z2cnn": 0.05}, (60, "b"): {"p4cnn": 0.02, "z2cnn": 0.07},
+              (60, "c"): {"p4cnn": 0.01}, (30, "d"): {"p4cnn": 0.01, "z2cnn": 0.01}}
+    assert table1.best_candidate(scores, 60) == "a"
+    with pytest.raises(ValueError, match="for 45 epochs"):
+        table1.best_candidate(scores, 45)
