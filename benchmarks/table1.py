@@ -224,12 +224,13 @@ FIGURE_DIGITS = 5000
 
 
 def figure(out: Path = RESULTS / "accuracy_vs_angle.png") -> Path:
-    """Test accuracy against the input's rotation for seed 0 of P4CNN and Z2CNN under each protocol."""
+    """Accuracy against the input's rotation, seed 0 of P4CNN and Z2CNN per protocol (.png and .json)."""
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     test = rotated_mnist_splits(("test",), "rotmnist")[0]["test"]
     fig, ax = plt.subplots(figsize=(8, 3.8))
+    curves: dict[str, list[float]] = {}
     for protocol in PROTOCOLS:
         for model, color in (("p4cnn", "C0"), ("z2cnn", "C1")):
             folder = RESULTS / protocol / f"{model}-seed0"
@@ -237,6 +238,7 @@ def figure(out: Path = RESULTS / "accuracy_vs_angle.png") -> Path:
                 continue
             net, _ = load_trained(folder)
             acc = accuracy_vs_angle(net, test, FIGURE_ANGLES, torch.device("cpu"), limit=FIGURE_DIGITS)
+            curves[f"{protocol}/{model}"] = acc
             ax.plot(FIGURE_ANGLES, [100 * a for a in acc], "--" if protocol == "paper" else "-", color=color,
                     label=f"{NAMES[model]}, {protocol}")
     ax.set(xlabel="rotation of the input (degrees, counterclockwise)", xticks=range(0, 361, 45),
@@ -247,6 +249,8 @@ def figure(out: Path = RESULTS / "accuracy_vs_angle.png") -> Path:
     tmp = out.with_suffix(".tmp.png")
     fig.savefig(tmp, dpi=120)
     tmp.replace(out)
+    write_json({"angles": FIGURE_ANGLES, "digits": FIGURE_DIGITS, "accuracy": curves},
+               out.with_suffix(".json"))
     return out
 
 
