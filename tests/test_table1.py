@@ -61,3 +61,11 @@ def test_the_best_candidate_is_the_lowest_mean_over_p4cnn_and_z2cnn():
     assert table1.best_candidate(scores, 60) == "a"
     with pytest.raises(ValueError, match="for 45 epochs"):
         table1.best_candidate(scores, 45)
+
+
+def test_the_figure_shows_p4cnn_with_an_exact_quarter_turn_period():
+    figure = json.loads((table1.RESULTS / "accuracy_vs_angle.json").read_text())
+    step = 90 // (figure["angles"][1] - figure["angles"][0])
+    for name, accuracy in figure["accuracy"].items():
+        if name.endswith("/p4cnn"):
+            assert accuracy[:-step] == accuracy[step:], name
