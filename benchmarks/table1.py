@@ -15,7 +15,7 @@ and writes results/table1/table.md.
 "ours" was chosen without the test set: each candidate of CANDIDATES trains the networks of
 SELECT_MODELS on the 10,000 train digits and is scored on the 2,000 valid digits
 (results/table1/selection/<epochs>-epochs/, summarised in selection.md); the candidate with the
-lowest valid error averaged over P4CNN and Z2CNN at OURS_EPOCHS epochs, trained on all 12,000
+lowest valid error averaged over CRITERION_MODELS at OURS_EPOCHS epochs, trained on all 12,000
 digits, is "ours", the same for all three networks.
 """
 
@@ -57,6 +57,7 @@ def paper_protocol(model: str, seed: int) -> Config:
 
 
 SELECT_MODELS = ("p4cnn", "z2cnn", "p4cnn_rotpool")
+CRITERION_MODELS = ("p4cnn", "z2cnn")  # the networks every candidate trained
 CANDIDATES = {  # changes to the paper's protocol tried on the validation digits
     "paper": {},
     "cosine": {"schedule": "cosine", "dropout": 0.3},
@@ -115,26 +116,27 @@ def selection_table() -> str:
              "| epochs | candidate | network | last 3 epochs (mean) | best epoch | best epoch, BN recomputed"
              " |",
              "|---|---|---|---|---|---|"]
-    for found in selection_runs():
-        r = json.loads(found.read_text())
-        lines.append(f"| {r['epochs']} | {found.parts[-3]} | {NAMES[r['model']]} | "
+    runs = selection_results()
+    for candidate, r in runs:
+        lines.append(f"| {r['epochs']} | {candidate} | {NAMES[r['model']]} | "
                      f"{100 * last_three(r):.2f} | {100 * r['best_valid_error']:.2f} | "
                      f"{100 * r['valid_error_recomputed_bn']:.2f} |")
-    scores = selection_scores()
+    scores = selection_scores(runs)
     lines += ["", "The criterion: last-3-epochs valid error averaged over P4CNN and Z2CNN, the networks "
               "every candidate trained; the last candidate trained P4CNNRotationPooling as well.", "",
               "| epochs | candidate | mean over P4CNN, Z2CNN (%) | mean over all three (%) |",
               "|---|---|---|---|"]
-    lines += [f"| {epochs} | {candidate} | {criterion(v, SELECT_MODELS[:2])} | "
+    lines += [f"| {epochs} | {candidate} | {criterion(v, CRITERION_MODELS)} | "
               f"{criterion(v, SELECT_MODELS)} |" for (epochs, candidate), v in scores.items()]
     lines += ["", f"Chosen at {OURS_EPOCHS} epochs: {best_candidate(scores, OURS_EPOCHS)}."]
     return "\n".join(lines) + "\n"
 
 
-def selection_runs() -> list[Path]:
-    """The finished selection runs' results.json, ordered by epochs, candidate and network."""
-    return sorted((RESULTS / "selection").glob("*-epochs/*/*/results.json"),
-                  key=lambda f: (int(f.parts[-4].split("-")[0]), f.parts[-3], f.parts[-2]))
+def selection_results() -> list[tuple[str, dict]]:
+    """(candidate, results.json) of every finished selection run, by epochs, candidate and network."""
+    found = sorted((RESULTS / "selection").glob("*-epochs/*/*/results.json"),
+                   key=lambda f: (int(f.parts[-4].split("-")[0]), f.parts[-3], f.parts[-2]))
+    return [(f.parts[-3], json.loads(f.read_text())) for f in found]
 
 
 def last_three(r: dict) -> float:
@@ -142,30 +144,34 @@ def last_three(r: dict) -> float:
     return statistics.mean(h["valid_error"] for h in r["history"][-3:])
 
 
-def selection_scores() -> dict[tuple[int, str], dict[str, float]]:
-    """(epochs, candidate) -> network -> last-3-epochs valid error, from the finished selection runs."""
+def selection_scores(runs: list[tuple[str, dict]]) -> dict[tuple[int, str], dict[str, float]]:
+    """(epochs, candidate) -> network -> last-3-epochs valid error."""
     scores: dict[tuple[int, str], dict[str, float]] = {}
-    for found in selection_runs():
-        r = json.loads(found.read_text())
-        scores.setdefault((r["epochs"], found.parts[-3]), {})[r["model"]] = last_three(r)
+    for candidate, r in runs:
+        scores.setdefault((r["epochs"], candidate), {})[r["model"]] = last_three(r)
     return scores
 
 
-def best_candidate(scores: dict[tuple[int, str], dict[str, float]], epochs: int) -> str:
-    """The candidate with the lowest valid error averaged over P4CNN and Z2CNN at this many epochs."""
-    pairs = SELECT_MODELS[:2]
-    ranked = {c: statistics.mean(v[m] for m in pairs) for (e, c), v in scores.items()
-              if e == epochs and all(m in v for m in pairs)}
-    if not ranked:
-        raise ValueError(f"no candidate trained {' and '.join(pairs)} for {epochs} epochs")
-    return min(ranked, key=ranked.__getitem__)
+def mean_error(errors: dict[str, float], models: tuple[str, ...]) -> float | None:
+    """The mean valid error over the given networks, or None when one of them has not run."""
+    if any(m not in errors for m in models):
+        return None
+    return statistics.mean(errors[m] for m in models)
 
 
 def criterion(errors: dict[str, float], models: tuple[str, ...]) -> str:
-    """The mean valid error (%) over the given networks, or a dash when one of them has not run."""
-    if any(m not in errors for m in models):
-        return "-"
-    return f"{100 * statistics.mean(errors[m] for m in models):.2f}"
+    """mean_error in %, or a dash when one of the networks has not run."""
+    mean = mean_error(errors, models)
+    return "-" if mean is None else f"{100 * mean:.2f}"
+
+
+def best_candidate(scores: dict[tuple[int, str], dict[str, float]], epochs: int) -> str:
+    """The candidate with the lowest valid error averaged over CRITERION_MODELS at this many epochs."""
+    ranked = {c: mean_error(v, CRITERION_MODELS) for (e, c), v in scores.items() if e == epochs}
+    ranked = {c: m for c, m in ranked.items() if m is not None}
+    if not ranked:
+        raise ValueError(f"no candidate trained {' and '.join(CRITERION_MODELS)} for {epochs} epochs")
+    return min(ranked, key=ranked.__getitem__)
 
 
 def table() -> str:
