@@ -1,19 +1,23 @@
-"""The action L_g f(x) = f(g^-1 x) of p4 and p4m on images and on group feature maps (Section 4).
+"""The action L_g f(x) = f(g^-1 x) of a group on images, on group feature maps and on filters (Section 4).
 
 Pixel (i, j) of an H x W image is the point x = (u, v) = (j - (W-1)/2, (H-1)/2 - i): u to the right,
-v up, origin at the centre. Rotations and mirrors are exact pixel permutations (rot90 and flip);
-translations shift by whole pixels and fill with zeros.
+v up, origin at the centre. Quarter turns and the mirror are exact pixel permutations (rot90 and
+flip); a rotation by another angle (C8's 45 degrees) interpolates (gcnn_edu.rotation); translations
+shift by whole pixels and fill with zeros.
 """
 
 from __future__ import annotations
 
 import torch
 
-from .groups import Group, GroupElement, get_group
+from .groups import Group, GroupElement
+from .rotation import rotate
 
 
 def _check_square(f: torch.Tensor, min_rank: int, what: str) -> None:
     """Raise a ValueError unless f has at least `min_rank` dims and a square (H, W) plane."""
+    if not isinstance(f, torch.Tensor):
+        raise TypeError(f"{what}: expected a torch.Tensor, got {type(f).__name__}")
     if f.dim() < min_rank or f.shape[-1] != f.shape[-2]:
         raise ValueError(
             f"{what}: expected a tensor of shape {'(..., S, H, W)' if min_rank == 3 else '(..., H, W)'}"
@@ -34,9 +38,15 @@ def shift(f: torch.Tensor, u: int, v: int) -> torch.Tensor:
     return out
 
 
+def turn(f: torch.Tensor, degrees: float) -> torch.Tensor:
+    """L_R f for the rotation R by `degrees`: rot90 for the quarter turns, interpolation for the rest."""
+    quarters, rest = divmod(degrees, 90.0)
+    return torch.rot90(rotate(f, rest) if rest else f, int(quarters) % 4, dims=(-2, -1))
+
+
 def act_on_plane(g: GroupElement, f: torch.Tensor) -> torch.Tensor:
     """L_g f = L_t L_M^m L_R^r f on the last two (spatial) axes, for g = t(u, v) M^m R^r."""
-    out = torch.rot90(f, g.r, dims=(-2, -1))  # L_R: counterclockwise on screen
+    out = turn(f, g.degrees) if g.r else f  # L_R: counterclockwise on screen
     if g.m:
         out = torch.flip(out, dims=(-1,))  # L_M: (u, v) -> (-u, v)
     if g.u or g.v:
@@ -56,26 +66,23 @@ def group_axis_permutation(g: GroupElement, group: Group) -> list[int]:
     return [group.index(k_inv * s) for s in group.stabilizer()]
 
 
-def feature_map_group(f: torch.Tensor) -> Group:
-    """The group of a feature map (..., S, H, W), read off S: 4 -> p4, 8 -> p4m."""
-    sizes = {4: "p4", 8: "p4m"}
-    if f.dim() < 3 or f.shape[-3] not in sizes:
-        raise ValueError(
-            f"expected a group feature map (..., S, H, W) with S = 4 (p4) or 8 (p4m), "
-            f"got shape {tuple(f.shape)}"
-        )
-    return get_group(sizes[f.shape[-3]])
-
-
-def act_on_feature_map(g: GroupElement, f: torch.Tensor) -> torch.Tensor:
-    """L_g f (h) = f(g^-1 h) for a p4 or p4m feature map f of shape (..., S, H, W)."""
+def act_on_feature_map(g: GroupElement, f: torch.Tensor, group: Group | None = None) -> torch.Tensor:
+    """L_g f (h) = f(g^-1 h) for a feature map f (..., S, H, W) on `group` (default: g's own group)."""
+    group = g.group if group is None else group
+    if group.trivial:
+        return act_on_image(g, f)
     _check_square(f, 3, "act_on_feature_map")
-    group = feature_map_group(f)
+    if f.shape[-3] != group.order:
+        raise ValueError(f"act_on_feature_map: a feature map on {group.name} has S = {group.order} planes "
+                         f"(..., {group.order}, H, W), got shape {tuple(f.shape)}")
     if g not in group:
-        raise ValueError(
-            f"act_on_feature_map: {g!r} is not in {group.name}, the group of a map with "
-            f"S = {f.shape[-3]}; expected S = 8 (p4m) for an element with a mirror"
-        )
+        raise ValueError(f"act_on_feature_map: {g!r} is not in {group.name}, the group of the map; "
+                         f"pass the larger group (group=...) to act on its maps")
     # For h = t(x) s and g = t(w) k:  g^-1 h = t(k^-1 (x - w)) k^-1 s, so plane s of L_g f is
     # plane index(k^-1 s) of f, moved by L_g.
     return act_on_plane(g, f[..., group_axis_permutation(g, group), :, :])
+
+
+def act(g: GroupElement, f: torch.Tensor, group: Group) -> torch.Tensor:
+    """L_g on what a layer of `group` takes or gives: an image (B, C, H, W) or a map (B, C, S, H, W)."""
+    return act_on_image(g, f) if f.dim() == 4 else act_on_feature_map(g, f, group)

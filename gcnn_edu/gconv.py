@@ -1,11 +1,12 @@
-"""Lifting (Z2 -> G) and group (G -> G) convolutions for G = p4, p4m (Section 6, eqs. 10-11).
+"""Lifting (Z2 -> G) and group (G -> G) convolutions for a group G of gcnn_edu.groups (Section 6, eqs. 10-11).
 
 Two versions of each:
 - `*_reference`: the literal sum of the paper, [f *_G psi](g) = sum_y sum_k f_k(y) psi_k(g^-1 y)
   (lifting) and sum_h sum_k f_k(h) psi_k(g^-1 h) (group), with g^-1 h computed by gcnn_edu.groups.
   Slow; for teaching and for testing the fast version.
 - the fast version: since psi(g^-1 h) = (L_s psi)(h - x) for g = t(x) s, the layer is one ordinary
-  conv2d with the bank of transformed filters L_s psi (the filter expansion, Section 7).
+  conv2d with the bank of transformed filters L_s psi (the filter expansion, Section 7). For p4 and
+  p4m every L_s permutes the entries of psi; for C8 the 45-degree turns interpolate them.
 
 Feature maps are (B, C, S, H, W); a lifting filter is (C_out, C_in, k, k), a group filter
 (C_out, C_in, S, k, k), in the same pixel and group-axis order as feature maps.
@@ -22,7 +23,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .actions import act_on_feature_map, act_on_image
-from .groups import Group, get_group, matrix
+from .groups import Group, get_group
 
 # ---------------------------------------------------------------------------------------------
 # Argument checks
@@ -74,21 +75,25 @@ def _domain(group: Group, height: int, width: int, planes: int) -> np.ndarray:
     """Matrices of h = t(y) s for every plane s < planes and pixel y, y in half-pixel units."""
     us, vs = _half_pixels(width), -_half_pixels(height)
     stab = group.stabilizer()[:planes]
-    return np.stack([matrix(s.m, s.r, u, v) for s in stab for v in vs for u in us])
+    return np.stack([group.make(s.m, s.r, int(u), int(v)).matrix for s in stab for v in vs for u in us])
 
 
-def _locate(h: np.ndarray, height: int, width: int) -> tuple[np.ndarray, ...]:
+def _locate(h: np.ndarray, group: Group, height: int, width: int) -> tuple[np.ndarray, ...]:
     """Plane s, row i, column j of each h = t(z) s on a height x width grid, and whether it is on it."""
     m = (np.linalg.det(h[:, :2, :2]) < 0).astype(np.int64)
-    r = np.rint(np.arctan2(h[:, 1, 0], h[:, 1, 1]) / (np.pi / 2)).astype(np.int64) % 4
+    turns = np.arctan2(h[:, 1, 0], h[:, 1, 1]) / (2 * np.pi)
+    r = np.rint(turns * group.rotations).astype(np.int64) % group.rotations
     j2, i2 = h[:, 0, 2] + (width - 1), (height - 1) - h[:, 1, 2]
     inside = (j2 % 2 == 0) & (i2 % 2 == 0) & (j2 >= 0) & (i2 >= 0)
     inside &= (j2 < 2 * width) & (i2 < 2 * height)
-    return 4 * m + r, i2 // 2, j2 // 2, inside
+    return group.rotations * m + r, i2 // 2, j2 // 2, inside
 
 
 def _gconv_reference(f: torch.Tensor, psi: torch.Tensor, group: Group, padding: int) -> torch.Tensor:
     """sum_h sum_k f_k(h) psi_k(g^-1 h) for f (B, K, P, H, W), psi (C, K, Q, k, k); P, Q in {1, S}."""
+    if not group.exact:
+        raise ValueError(f"the literal sum needs g^-1 h on the pixel grid; {group.name} turns it by "
+                         f"{360 // group.rotations} degrees, off the grid (use the fast layer)")
     f = F.pad(f, [padding] * 4)
     batch, _, planes, height, width = f.shape
     k = psi.shape[-1]
@@ -101,7 +106,7 @@ def _gconv_reference(f: torch.Tensor, psi: torch.Tensor, group: Group, padding: 
         for i, v in enumerate(vs):
             for j, u in enumerate(us):
                 g = group.make(stab.m, stab.r, int(u), int(v))  # g = t(x) s, x in half-pixels
-                q, a, b, inside = _locate(g.inverse().matrix @ h, k, k)  # g^-1 h on psi's grid
+                q, a, b, inside = _locate(g.inverse().matrix @ h, group, k, k)  # g^-1 h on psi's grid
                 q = q % psi.shape[2]  # a lifting filter lives on Z^2: one plane
                 psi_h = psi[:, :, q[inside], a[inside], b[inside]]
                 out[:, :, s, i, j] = torch.einsum("bkn,ckn->bc", f_h[:, :, inside], psi_h)
@@ -135,33 +140,49 @@ def group_conv_reference(
 
 
 @cache
-def lifting_filter_indices(group: Group, k: int) -> torch.Tensor:
-    """Index (S, k, k) into a flattened k x k filter such that psi.flatten()[idx[s]] = L_s psi."""
-    pixels = torch.arange(k * k).reshape(k, k)
-    return torch.stack([act_on_image(s, pixels) for s in group.stabilizer()])
+def filter_transforms(group: Group, k: int, lifting: bool) -> torch.Tensor:
+    """L_s as matrices on flattened filters: T[s, i, j] = weight of entry i of psi in entry j of L_s psi."""
+    planes = () if lifting else (group.order,)
+    n = math.prod(planes) * k * k
+    basis = torch.eye(n, dtype=torch.float64).reshape(n, *planes, k, k)
+    moved = [act_on_image(s, basis) if lifting else act_on_feature_map(s, basis, group)
+             for s in group.stabilizer()]
+    return torch.stack([m.reshape(n, n) for m in moved])
 
 
 @cache
-def group_filter_indices(group: Group, k: int) -> torch.Tensor:
-    """Index (S, S, k, k) into a flattened (S, k, k) filter such that psi.flatten()[idx[s]] = L_s psi."""
-    points = torch.arange(group.order * k * k).reshape(group.order, k, k)
-    return torch.stack([act_on_feature_map(s, points) for s in group.stabilizer()])
+def filter_permutation(group: Group, k: int, lifting: bool) -> torch.Tensor | None:
+    """idx[s, j] with (L_s psi)_j = psi_{idx[s, j]} when every L_s permutes psi's entries, else None."""
+    t = filter_transforms(group, k, lifting)
+    if not (((t == 0) | (t == 1)).all() and (t.sum(1) == 1).all()):
+        return None  # an interpolating action (C8's 45 degrees) mixes entries
+    return t.argmax(1)
+
+
+def _expand(psi: torch.Tensor, group: Group, lifting: bool) -> torch.Tensor:
+    """The bank L_s psi, s in the stabilizer, on a new axis 1: an index gather, or a matrix product."""
+    filter_shape = psi.shape[2:]
+    flat = psi.flatten(2)  # (C_out, C_in, N)
+    idx = filter_permutation(group, psi.shape[-1], lifting)
+    if idx is not None:
+        bank = flat[..., idx.to(psi.device)]  # (C_out, C_in, S, N)
+    else:
+        bank = torch.einsum("oin,snm->oism", flat, filter_transforms(group, psi.shape[-1], lifting).to(psi))
+    return bank.transpose(1, 2).unflatten(-1, filter_shape)
 
 
 def expand_lifting_filter(psi: torch.Tensor, group: str | Group) -> torch.Tensor:
     """The bank L_s psi for every s in the stabilizer: (C_out, C_in, k, k) -> (C_out, S, C_in, k, k)."""
     group = get_group(group)
     _check_filter(psi, None, "expand_lifting_filter")
-    idx = lifting_filter_indices(group, psi.shape[-1]).to(psi.device)
-    return psi.flatten(-2)[..., idx].transpose(1, 2)
+    return _expand(psi, group, lifting=True)
 
 
 def expand_group_filter(psi: torch.Tensor, group: str | Group) -> torch.Tensor:
     """The bank L_s psi for every s: (C_out, C_in, S, k, k) -> (C_out, S, C_in, S, k, k)."""
     group = get_group(group)
     _check_filter(psi, group, "expand_group_filter")
-    idx = group_filter_indices(group, psi.shape[-1]).to(psi.device)
-    return psi.flatten(-3)[..., idx].transpose(1, 2)
+    return _expand(psi, group, lifting=False)
 
 
 def _conv_expanded(
@@ -201,13 +222,16 @@ class _GConv2d(nn.Module):
     lifting: bool
 
     def __init__(
-        self, in_channels: int, out_channels: int, kernel_size: int, group: str | Group = "p4",
+        self, in_channels: int, out_channels: int, kernel_size: int, group: str | Group,
         padding: int = 0, bias: bool = True,
     ) -> None:
         super().__init__()
         if not isinstance(kernel_size, int) or kernel_size < 1:
             raise ValueError(f"kernel_size must be a positive int, got {kernel_size!r}")
         self.group = get_group(group)
+        if self.group.trivial:
+            raise ValueError(f"{type(self).__name__} needs a group with rotations; on {self.group.name} "
+                             f"it is an ordinary convolution: use torch.nn.Conv2d")
         self.in_channels, self.out_channels = in_channels, out_channels
         self.kernel_size, self.padding = kernel_size, check_padding(padding)
         planes = () if self.lifting else (self.group.order,)

@@ -1,7 +1,8 @@
 """Pooling on group feature maps and a batch norm that shares statistics over the group axis (Section 6).
 
-Coset max-pooling over a subgroup H: P(f)(g) = max_{h in H} f(gh). Pooling over the rotations of p4
-gives a function on p4/H = Z^2 (an ordinary image); in p4m it leaves one plane per mirror coset.
+Coset max-pooling over a subgroup H: P(f)(g) = max_{h in H} f(gh), constant on each coset gH. Pooling
+over the rotations of p4 (or C8) gives a function on G/H = Z^2 (an ordinary image); in p4m it leaves
+a function on p4m/C4 = Z^2 x {e, m}: one plane per coset {R^r} and {M R^r} of the rotations in D4.
 """
 
 from __future__ import annotations
@@ -10,25 +11,27 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .actions import feature_map_group
-
-SUBGROUPS = ("rotations", "stabilizer")
+from .groups import Group, get_group
 
 
-def coset_max_pool(f: torch.Tensor, subgroup: str = "rotations") -> torch.Tensor:
-    """P(f)(g) = max_{h in H} f(gh), H = rotations (C4) or the whole stabilizer (C4 or D4).
+def check_feature_map(f: torch.Tensor, group: Group, what: str) -> None:
+    """Raise a ValueError unless f is a feature map (B, C, S, H, W) on `group`."""
+    if f.dim() != 5 or f.shape[2] != group.order:
+        raise ValueError(f"{what}: expected a feature map (B, C, {group.order}, H, W) on {group.name}, "
+                         f"got {tuple(f.shape)}")
 
-    (B, C, S, H, W) -> (B, C, H, W) for p4, or for p4m pooled over the stabilizer;
-    (B, C, 8, H, W) -> (B, C, 2, H, W) for p4m pooled over the rotations (one plane per mirror m).
+
+def coset_max_pool(f: torch.Tensor, group: str | Group, subgroup: str = "rotations") -> torch.Tensor:
+    """P(f)(g) = max_{h in H} f(gh), H = the 'rotations' or the whole 'stabilizer' of `group`.
+
+    (B, C, S, H, W) -> (B, C, H, W) when H has a single coset (p4, C8, or p4m over its stabilizer);
+    (B, C, 8, H, W) -> (B, C, 2, H, W) for p4m over the rotations (cosets {R^r} and {M R^r}).
     """
-    if subgroup not in SUBGROUPS:
-        raise ValueError(f"subgroup must be one of {SUBGROUPS}, got {subgroup!r}")
-    group = feature_map_group(f)
-    if f.dim() != 5:
-        raise ValueError(f"coset_max_pool: expected (B, C, S, H, W), got {tuple(f.shape)}")
-    if subgroup == "stabilizer" or not group.has_mirrors:
-        return f.max(dim=2).values
-    return f.unflatten(2, (2, 4)).max(dim=3).values  # s = 4 m + r: the coset of M^m is {M^m R^r}
+    group = get_group(group)
+    check_feature_map(f, group, "coset_max_pool")
+    cosets = group.cosets(subgroup)  # contiguous blocks of planes, since s = n m + r
+    pooled = f.unflatten(2, (len(cosets), len(cosets[0]))).max(dim=3).values
+    return pooled[:, :, 0] if len(cosets) == 1 else pooled
 
 
 def check_pool_grid(side: int, kernel_size: int, stride: int) -> None:
@@ -65,8 +68,12 @@ def spatial_avg_pool(f: torch.Tensor, kernel_size: int = 2) -> torch.Tensor:
 class GroupBatchNorm(nn.BatchNorm3d):
     """Batch norm of a map (B, C, S, H, W) with one mean and variance per channel, shared over S."""
 
+    def __init__(self, num_features: int, group: str | Group) -> None:
+        super().__init__(num_features)
+        self.group = get_group(group)
+
     def forward(self, f: torch.Tensor) -> torch.Tensor:
-        if f.dim() != 5 or f.shape[1] != self.num_features:
-            raise ValueError(f"GroupBatchNorm: expected (B, {self.num_features}, S, H, W), "
-                             f"got {tuple(f.shape)}")
+        if f.dim() != 5 or f.shape[1] != self.num_features or f.shape[2] != self.group.order:
+            raise ValueError(f"GroupBatchNorm: expected (B, {self.num_features}, {self.group.order}, H, W) "
+                             f"on {self.group.name}, got {tuple(f.shape)}")
         return super().forward(f)

@@ -1,7 +1,8 @@
 """The rotate-and-watch widget: turn (and mirror) the input, watch the feature maps rotate and permute.
 
-Multiples of 90 degrees are elements of p4, so the maps move exactly as Figures 1-2 say; other angles
-rotate the pixel grid itself (bilinear), which no layer on Z^2 can follow exactly.
+Multiples of 90 degrees are elements of p4, so the maps move exactly as Figures 1-2 say. Another
+angle resamples the image onto the same grid (bilinear): 45 degrees is an element of C8, whose layers
+follow it only approximately, and no layer follows the other angles.
 """
 
 from __future__ import annotations
@@ -13,20 +14,22 @@ import torch
 import torch.nn.functional as F
 from matplotlib.figure import Figure
 from torch import nn
-from torchvision.transforms.functional import InterpolationMode, rotate
 
-from .actions import act_on_image, feature_map_group
-from .groups import P4M
+from .actions import turn
+from .groups import Group
 from .models import TableOneCNN
 from .viz import draw_feature_map, show_image
 
 
 def transform_input(image: torch.Tensor, angle: int, mirror: bool) -> torch.Tensor:
     """L_g image for g = M^m R(angle): exact pixel permutation at multiples of 90, else bilinear."""
-    if angle % 90 == 0:
-        return act_on_image(P4M.element(int(mirror), angle // 90 % 4), image)
-    out = rotate(image, float(angle), interpolation=InterpolationMode.BILINEAR)
+    out = turn(image, float(angle % 360))
     return torch.flip(out, dims=(-1,)) if mirror else out
+
+
+def in_group(group: Group, angle: int, mirror: bool) -> bool:
+    """Whether M^m R(angle) is an element of the group (its rotations are multiples of 360 / n)."""
+    return (angle * group.rotations) % 360 == 0 and (group.mirrors or not mirror)
 
 
 def watch(net: nn.Module, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, list[str]]:
@@ -44,10 +47,10 @@ def watch(net: nn.Module, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, 
             maps = net(x)
             output = maps.amax(dim=(2, 3, 4))[0] if maps.dim() == 5 else None
             labels = [f"c{c}" for c in range(maps.shape[1])]
-    if maps.dim() != 5:
+    if maps.dim() != 5 or maps.shape[2] != net.group.order:
         raise ValueError(f"rotate_and_watch needs a G-CNN layer or network whose first block returns a "
-                         f"group feature map (1, C, S, H, W); got {tuple(maps.shape)}")
-    feature_map_group(maps)
+                         f"feature map (1, C, {net.group.order}, H, W) on {net.group.name}; "
+                         f"got {tuple(maps.shape)}")
     return maps, output, labels
 
 
@@ -55,7 +58,13 @@ class RotateAndWatch(widgets.VBox):
     """A slider (0..360 degrees, step 15) and a mirror checkbox that redraw input, maps and output."""
 
     def __init__(self, net: nn.Module, image: torch.Tensor, channel: int = 0, dpi: int = 72) -> None:
-        self.net, self.channel, self.dpi = net.eval(), channel, dpi
+        if not isinstance(getattr(net, "group", None), Group):
+            raise ValueError(f"rotate_and_watch needs a G-CNN layer or network with a group (net.group); "
+                             f"{type(net).__name__} has none")
+        if net.group.trivial:
+            raise ValueError(f"{type(net).__name__} works on {net.group.name}: its feature maps are planar "
+                             f"images with no group axis to watch; use a G-CNN (P4CNN, P8CNN, LiftingConv2d)")
+        self.net, self.group, self.channel, self.dpi = net.eval(), net.group, channel, dpi
         self.image = image.reshape(1, 1, *image.shape[-2:]).float()
         self.base_maps, self.base_output, labels = watch(self.net, self.image)
         self.angle = widgets.IntSlider(value=0, min=0, max=360, step=15, description="angle (°)",
@@ -75,7 +84,8 @@ class RotateAndWatch(widgets.VBox):
         left, middle, right = self.figure.subfigures(1, 3, width_ratios=[1, 1.6, 1.2])
         plane = self.base_maps[0, self.channel]
         self.input_ax = show_image(left.add_subplot(), self.image[0, 0], "input L_g f")
-        self.map_axes = draw_feature_map(middle, plane, f"channel {self.channel} of the feature map")
+        self.map_axes = draw_feature_map(middle, plane, self.group,
+                                         f"channel {self.channel} of the feature map")
         self.clim = (plane.min().item(), plane.max().item())
         ax = right.add_subplot()
         self.bars = ax.bar(labels, self.base_output.numpy(), color="tab:blue")
@@ -101,10 +111,13 @@ class RotateAndWatch(widgets.VBox):
     def _describe(self) -> str:
         """Whether the current transformation is in the layer's group, and how much the output moved."""
         change = (self.last_output - self.base_output).abs().max().item()
-        group = feature_map_group(self.last_maps)
-        exact = self.angle.value % 90 == 0 and (group.has_mirrors or not self.mirror.value)
-        kind = (f"an element of {group.name}: the maps move exactly" if exact else
-                f"not an element of {group.name}: the maps change only approximately")
+        name = self.group.name
+        if not in_group(self.group, self.angle.value, self.mirror.value):
+            kind = f"not an element of {name}: the maps change only approximately"
+        elif self.group.exact or self.angle.value % 90 == 0:
+            kind = f"an element of {name}: the maps move exactly"
+        else:
+            kind = f"an element of {name}, acting by interpolation: the maps move approximately"
         return f"g = {'m ' if self.mirror.value else ''}rotation by {self.angle.value}°, {kind}; " \
                f"invariant output changed by at most {change:.1e}"
 

@@ -1,16 +1,10 @@
-"""Shared helpers for the equivariance tests."""
+"""Shared inputs for the equivariance tests: elements with translations, inputs with a zero border."""
 
 import torch
 
-from gcnn_edu.actions import act_on_feature_map, act_on_image
-from gcnn_edu.groups import P4M, GroupElement
+from gcnn_edu.groups import P4M
 
 SHIFTS = [P4M.element(0, 0, 1, 0), P4M.element(0, 0, -1, 2), P4M.element(0, 1, 1, -1)]
-
-
-def act(g: GroupElement, f: torch.Tensor) -> torch.Tensor:
-    """L_g on an image (B, C, H, W) or a group feature map (B, C, S, H, W)."""
-    return act_on_image(g, f) if f.dim() == 4 else act_on_feature_map(g, f)
 
 
 def zero_border(f: torch.Tensor, border: int) -> torch.Tensor:
@@ -19,9 +13,3 @@ def zero_border(f: torch.Tensor, border: int) -> torch.Tensor:
     inner = (..., slice(border, -border), slice(border, -border))
     out[inner] = f[inner]
     return out
-
-
-def equivariance_error(layer, g: GroupElement, f: torch.Tensor) -> float:
-    """max |layer(L_g f) - L_g layer(f)| relative to max |layer(f)|."""
-    out = layer(f)
-    return ((layer(act(g, f)) - act(g, out)).abs().max() / out.abs().max()).item()

@@ -1,4 +1,4 @@
-"""L_g on images and feature maps: one-hot test, L_e = id, L_g L_h = L_gh, and input checks."""
+"""L_g on images and feature maps: one-hot test, L_e = id, L_g L_h = L_gh, C8 by interpolation, checks."""
 
 import itertools
 
@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from gcnn_edu.actions import act_on_feature_map, act_on_image
-from gcnn_edu.groups import P4, P4M
+from gcnn_edu.groups import C8, P4, P4M
 
 SIZE = 11
 TRANSLATIONS = [P4M.element(0, 0, 1, 0), P4M.element(0, 0, 0, -2), P4M.element(1, 3, 1, 1),
@@ -14,7 +14,7 @@ TRANSLATIONS = [P4M.element(0, 0, 1, 0), P4M.element(0, 0, 0, -2), P4M.element(1
 
 
 def one_hot(u: int, v: int, size: int = SIZE) -> torch.Tensor:
-    """An image with a single 1 at the point x = (u, v) (coordinates of DESIGN.md)."""
+    """An image with a single 1 at the point x = (u, v) (u right, v up, origin at the centre)."""
     f = torch.zeros(size, size)
     f[(size - 1) // 2 - v, u + (size - 1) // 2] = 1
     return f
@@ -47,13 +47,38 @@ def test_identity_and_composition_on_images(group):
         assert torch.equal(act_on_image(g, act_on_image(h, f)), act_on_image(g * h, f))
 
 
-@pytest.mark.parametrize("group", [P4, P4M], ids=repr)
+@pytest.mark.parametrize("group", [P4, P4M, C8], ids=repr)
 def test_identity_and_composition_on_feature_maps(group):
     f = torch.randn(2, 3, group.order, 7, 7)
     assert torch.equal(act_on_feature_map(group.identity(), f), f)
     for g, h in itertools.product(group.stabilizer(), repeat=2):
-        assert torch.equal(act_on_feature_map(g, act_on_feature_map(h, f)),
-                           act_on_feature_map(g * h, f))
+        if group.exact or g.degrees % 90 == 0:  # C8: exact when g is a quarter turn (see below)
+            assert torch.equal(act_on_feature_map(g, act_on_feature_map(h, f)),
+                               act_on_feature_map(g * h, f))
+
+
+def test_c8_interpolates_at_45_degrees_and_composes_only_approximately():
+    """Two bilinear 45-degree turns blur: L_r L_r is close to, but not, the exact quarter turn L_{r^2}."""
+    disc = torch.zeros(21, 21)
+    yy, xx = torch.meshgrid(torch.arange(21.0) - 10, torch.arange(21.0) - 10, indexing="ij")
+    disc[(xx - 3) ** 2 + (yy - 1) ** 2 <= 9] = 1.0  # a smooth-edged blob off the centre
+    r = C8.element(1)
+    twice = act_on_image(r, act_on_image(r, disc))
+    assert torch.equal(act_on_image(r * r, disc), torch.rot90(disc, 1))
+    assert 0 < (twice - torch.rot90(disc, 1)).abs().max() < 0.6
+    assert (twice - torch.rot90(disc, 1)).abs().mean() < 0.02
+    # the point (4, 0) lands at R(45) (4, 0) = (2.83, 2.83), between pixels: mostly on (3, 3)
+    point = one_hot(4, 0, 21)
+    turned = act_on_image(r, point)
+    assert 0.8 < turned.sum() < 1.2 and turned.max() < 1  # spread over pixels: not a permutation
+    assert turned.argmax() == (10 - 3) * 21 + (10 + 3) and (turned > 0).sum() > 1
+
+
+def test_c8_quarter_turns_are_exact_on_feature_maps():
+    f = torch.randn(2, 8, 9, 9)
+    turned = act_on_feature_map(C8.element(2), f)
+    for s in range(8):
+        assert torch.equal(turned[:, (s + 2) % 8], torch.rot90(f[:, s], 1, dims=(-2, -1)))
 
 
 def test_composition_with_translations_on_a_zero_border():
@@ -90,9 +115,13 @@ def test_bad_inputs_name_expected_and_actual_shapes():
         act_on_image(g, torch.zeros(3, 5))
     with pytest.raises(ValueError, match=r"\(\.\.\., H, W\).*got shape \(5,\)"):
         act_on_image(g, torch.zeros(5))
-    with pytest.raises(ValueError, match=r"S = 4 \(p4\) or 8 \(p4m\), got shape \(2, 5, 7, 7\)"):
+    with pytest.raises(ValueError, match=r"on p4 has S = 4 planes .*got shape \(2, 5, 7, 7\)"):
         act_on_feature_map(g, torch.zeros(2, 5, 7, 7))
+    with pytest.raises(TypeError, match="expected a torch.Tensor, got ndarray"):
+        act_on_image(g, torch.zeros(5, 5).numpy())
     with pytest.raises(ValueError, match=r"\(\.\.\., S, H, W\).*got shape \(7, 7\)"):
         act_on_feature_map(g, torch.zeros(7, 7))
-    with pytest.raises(ValueError, match="not in p4.*expected S = 8"):
-        act_on_feature_map(P4M.element(1, 0), torch.zeros(4, 7, 7))
+    with pytest.raises(ValueError, match="not in p4, the group of the map"):
+        act_on_feature_map(P4M.element(1, 0), torch.zeros(4, 7, 7), P4)
+    # a p4 element acts on a p4m map when the map's group is given
+    assert act_on_feature_map(P4.element(1), torch.zeros(8, 7, 7), P4M).shape == (8, 7, 7)

@@ -4,8 +4,10 @@ import math
 
 import pytest
 import torch
-from equivariance import SHIFTS, act, equivariance_error, zero_border
+from equivariance import SHIFTS, zero_border
 
+from gcnn_edu import check_equivariance
+from gcnn_edu.actions import act_on_feature_map
 from gcnn_edu.gconv import (
     GroupConv2d,
     LiftingConv2d,
@@ -75,15 +77,16 @@ def test_equivariance_over_the_stabilizer_and_translations(group, kernel_size, p
         layer.to(dtype)
         f = _input(layer, 14, dtype)
         elements = get_group(group).stabilizer() + (SHIFTS if group == "p4m" else SHIFTS[:2])
-        for g in elements:
-            assert equivariance_error(layer, g, f) < 1e-5, (layer, g)
+        errors = check_equivariance(layer, group, f, elements)
+        assert len(errors) == len(elements) and max(errors.values()) < 1e-5, (layer, errors)
 
 
 def test_an_ordinary_convolution_is_not_rotation_equivariant():
     torch.manual_seed(0)
     conv = torch.nn.Conv2d(1, 1, 3)
     f = torch.randn(1, 1, 9, 9)
-    assert equivariance_error(conv, P4M.element(0, 1), f) > 0.1
+    r = P4M.element(0, 1)
+    assert check_equivariance(conv, "z2", f, [r])[r] > 0.1
 
 
 @pytest.mark.parametrize("group", GROUPS)
@@ -139,18 +142,18 @@ def test_bad_inputs_name_expected_and_actual():
         GroupConv2d(3, 4, 3, "p4", padding=(1, 2))
     with pytest.raises(ValueError, match="kernel_size must be a positive int, got 0"):
         GroupConv2d(3, 4, 0, "p4")
-    with pytest.raises(ValueError, match="'p4' or 'p4m', got 'p3'"):
+    with pytest.raises(ValueError, match=r"one of \['c8', 'p4', 'p4m', 'z2'\], got 'p3'"):
         LiftingConv2d(3, 4, 3, "p3")
     with pytest.raises(ValueError, match=r"filter \(C_out, C_in, 4, k, k\), got \(4, 3, 8, 3, 3\)"):
         group_conv(torch.zeros(1, 3, 4, 5, 5), torch.zeros(4, 3, 8, 3, 3), "p4")
 
 
 def test_action_on_filters_gives_the_same_as_acting_on_outputs():
-    """The seed's identity [L_h f * psi](g) = [f * L_{h^-1} psi](g) at g = e, for h = R."""
+    """The identity [L_h f * psi](e) = [f * L_{h^-1} psi](e), for h = R (it holds at g = e only)."""
     torch.manual_seed(1)
     f = torch.randn(1, 2, 4, 5, 5)
     psi = torch.randn(1, 2, 4, 5, 5)
     h = get_group("p4").element(1)
-    left = group_conv(act(h, f), psi, "p4")[..., 0, :, :]
-    right = group_conv(f, act(h.inverse(), psi), "p4")[..., 0, :, :]
+    left = group_conv(act_on_feature_map(h, f), psi, "p4")[..., 0, :, :]
+    right = group_conv(f, act_on_feature_map(h.inverse(), psi), "p4")[..., 0, :, :]
     torch.testing.assert_close(left, right)

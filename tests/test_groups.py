@@ -1,11 +1,11 @@
-"""Group axioms and the action on Z^2 for p4 and p4m (property tests with hypothesis)."""
+"""Group axioms and the action on Z^2 for Z2, p4, p4m and C8 (property tests with hypothesis)."""
 
 import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from gcnn_edu.groups import P4, P4M, cayley_table, get_group
+from gcnn_edu.groups import C8, GROUPS, P4, P4M, Z2, cayley_table, get_group
 
 coords = st.integers(-20, 20)
 p4_elements = st.builds(P4.element, st.integers(0, 3), coords, coords)
@@ -14,7 +14,7 @@ elements = st.one_of(p4_elements, p4m_elements)
 points = st.tuples(coords, coords)
 
 
-def test_matrices_are_the_seeds():
+def test_matrices_are_the_papers():
     c, s = np.cos(np.pi / 2), np.sin(np.pi / 2)
     for r in range(4):
         c, s = np.cos(np.pi / 2 * r), np.sin(np.pi / 2 * r)
@@ -99,5 +99,43 @@ def test_bad_parameters_are_named():
         P4.element(4)
     with pytest.raises(ValueError, match="m must be 0, got 1"):
         P4.make(1, 0)
-    with pytest.raises(ValueError, match="'p4' or 'p4m', got 'p6'"):
+    with pytest.raises(ValueError, match=r"one of \['c8', 'p4', 'p4m', 'z2'\], got 'p6'"):
         get_group("p6")
+
+
+@pytest.mark.parametrize("bad", [0.5, 1.0, "1", True, None])
+def test_parameters_must_be_exact_integers(bad):
+    with pytest.raises(TypeError, match="must be an integer"):
+        P4M.element(0, 1, bad, 0)
+    with pytest.raises(TypeError, match="must be an integer"):
+        P4.element(1) * (bad, 2)
+
+
+def test_translations_beyond_the_limit_are_refused():
+    with pytest.raises(ValueError, match="below 2\\*\\*31"):
+        P4.element(0, 2**62, 0)
+
+
+def test_the_one_list_of_groups():
+    assert GROUPS == {"z2": Z2, "p4": P4, "p4m": P4M, "c8": C8}
+    assert [(g.order, g.exact, g.trivial) for g in GROUPS.values()] == [
+        (1, True, True), (4, True, False), (8, True, False), (8, False, False)]
+    assert Z2.stabilizer() == [Z2.identity()] and Z2.names() == ["e"]
+
+
+def test_c8_rotates_by_45_degrees_and_contains_p4():
+    r = C8.element(1)
+    assert r.degrees == 45 and np.allclose(r.matrix[:2, :2], np.sqrt(0.5) * np.array([[1, -1], [1, 1]]))
+    assert r * r == P4.element(1) and C8.index(P4.element(1)) == 2
+    assert all(g in C8 for g in P4.stabilizer()) and r not in P4
+    assert C8.names() == ["e", "r", "r²", "r³", "r⁴", "r⁵", "r⁶", "r⁷"]
+    assert np.array_equal(cayley_table(C8), (np.arange(8)[:, None] + np.arange(8)[None, :]) % 8)
+    assert r.inverse() == C8.element(7) and C8.element(1, 3, -1).matrix.dtype.kind == "f"
+
+
+def test_c8_translations_leave_the_grid_at_45_degrees():
+    """R(45) t(1, 0) would need the translation (0.707, 0.707): not an element on Z^2."""
+    with pytest.raises(ValueError, match="45 degrees sends \\(1, 0\\) off the grid"):
+        C8.element(1) * C8.element(0, 1, 0)
+    assert C8.element(2) * C8.element(0, 1, 0) == C8.element(2, 0, 1)
+    assert C8.element(1, 3, 4) * C8.element(7) == C8.element(0, 3, 4)

@@ -5,9 +5,8 @@ import pytest
 import torch
 
 from gcnn_edu.actions import act_on_feature_map
-from gcnn_edu.groups import P4, P4M
+from gcnn_edu.groups import C8, P4, P4M
 from gcnn_edu.viz import (
-    element_name,
     plot_cayley_table,
     plot_feature_map,
     plot_images,
@@ -22,8 +21,7 @@ def close_figures():
 
 
 def test_element_names():
-    assert [element_name(g) for g in P4M.stabilizer()] == ["e", "r", "r²", "r³", "m", "mr", "mr²",
-                                                            "mr³"]
+    assert P4M.names() == ["e", "r", "r²", "r³", "m", "mr", "mr²", "mr³"]
 
 
 @pytest.mark.parametrize("group", [P4, P4M], ids=repr)
@@ -31,7 +29,7 @@ def test_cayley_table_shows_every_product(group):
     ax = plot_cayley_table(group)
     assert len(ax.texts) == group.order**2
     names = [t.get_text() for t in ax.texts]
-    assert names[: group.order] == [element_name(g) for g in group.stabilizer()]  # row e
+    assert names[: group.order] == group.names()  # row e
 
 
 @pytest.mark.parametrize("group", [P4, P4M], ids=repr)
@@ -41,30 +39,40 @@ def test_orbit_marks_every_image_of_the_point(group):
     assert marked == {tuple(float(t) for t in g * (2, 1)) for g in group.stabilizer()}
 
 
-@pytest.mark.parametrize("group, planes, axes_count", [(P4, 4, 5), (P4M, 8, 8)], ids=["p4", "p4m"])
-def test_feature_map_figures(group, planes, axes_count):
+def test_the_c8_orbit_leaves_the_grid():
+    ax = plot_orbit(C8, (2, 0))
+    marked = [tuple(c.get_offsets()[0]) for c in ax.collections[1:-1]]
+    assert len(marked) == 8
+    assert marked[1] == pytest.approx((2 ** 0.5, 2 ** 0.5)) and marked[2] == pytest.approx((0, 2))
+    with pytest.raises(TypeError, match="must be an integer, got 1.5"):
+        plot_orbit(P4, (1.5, 2))
+
+
+@pytest.mark.parametrize("group", [P4, P4M, C8], ids=repr)
+def test_feature_map_figures(group):
     f = torch.randn(group.order, 9, 9)
-    fig = plot_feature_map(f, "title")
-    assert len(fig.axes) == axes_count
+    fig = plot_feature_map(f, group, "title")
+    assert len(fig.axes) == group.order
+    assert [ax.texts[0].get_text() for ax in fig.axes] == group.names()
     shown = [ax.images[0].get_array() for ax in fig.axes if ax.images]
-    assert len(shown) == planes
+    assert len(shown) == group.order
     assert all((torch.as_tensor(a.data) == f[s]).all() for s, a in enumerate(shown))
 
 
 def test_figure_1_rotation_moves_planes_along_the_cycle():
     """Plane s of L_r f is plane s-1 of f, rotated: what the arrows of Figure 1 say."""
     f = torch.randn(4, 7, 7)
-    rotated = plot_feature_map(act_on_feature_map(P4.element(1), f))
+    rotated = plot_feature_map(act_on_feature_map(P4.element(1), f), P4)
     shown = [torch.as_tensor(ax.images[0].get_array().data) for ax in rotated.axes if ax.images]
     for s in range(4):
         assert torch.equal(shown[s], torch.rot90(f[(s - 1) % 4], 1))
 
 
 def test_feature_map_figure_rejects_bad_shapes():
-    with pytest.raises(ValueError, match=r"S = 4 \(p4\) or 8 \(p4m\), got shape \(5, 9, 9\)"):
-        plot_feature_map(torch.randn(5, 9, 9))
-    with pytest.raises(ValueError, match=r"one channel \(S, H, W\), got \(2, 4, 9, 9\)"):
-        plot_feature_map(torch.randn(2, 4, 9, 9))
+    with pytest.raises(ValueError, match=r"on p4, S = 4, got \(5, 9, 9\)"):
+        plot_feature_map(torch.randn(5, 9, 9), P4)
+    with pytest.raises(ValueError, match=r"one channel \(S, H, W\) .*got \(2, 4, 9, 9\)"):
+        plot_feature_map(torch.randn(2, 4, 9, 9), P4)
 
 
 def test_plot_images_grid():

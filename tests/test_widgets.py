@@ -5,16 +5,13 @@ import torch
 
 from gcnn_edu.actions import act_on_feature_map
 from gcnn_edu.data import rotated_mnist
+from gcnn_edu.equivariance import relative_error
 from gcnn_edu.gconv import LiftingConv2d
 from gcnn_edu.groups import P4M
-from gcnn_edu.models import P4CNN, Z2CNN
+from gcnn_edu.models import P4CNN, P8CNN, Z2CNN
 from gcnn_edu.widgets import rotate_and_watch, transform_input
 
 DIGIT = rotated_mnist("test")[0][0]
-
-
-def relative_error(a: torch.Tensor, b: torch.Tensor) -> float:
-    return ((a - b).abs().max() / b.abs().max()).item()
 
 
 @pytest.fixture
@@ -62,9 +59,24 @@ def test_a_network_shows_its_first_block_and_class_probabilities():
     assert "not an element of p4" in w.status.value
 
 
+def test_a_c8_network_moves_exactly_at_90_and_approximately_at_45_degrees():
+    torch.manual_seed(0)
+    w = rotate_and_watch(P8CNN(), DIGIT)
+    assert w.last_maps.shape == (1, 7, 8, 26, 26) and len(w.map_axes) == 8
+    w.angle.value = 90
+    assert relative_error(w.last_output, w.base_output) < 1e-5 and "move exactly" in w.status.value
+    w.angle.value = 45
+    assert "an element of c8, acting by interpolation" in w.status.value
+    assert 1e-4 < relative_error(w.last_output, w.base_output)
+    w.angle.value = 30
+    assert "not an element of c8" in w.status.value
+
+
 def test_a_planar_network_is_refused():
-    with pytest.raises(ValueError, match=r"group feature map \(1, C, S, H, W\); got \(1, 20, 26, 26\)"):
+    with pytest.raises(ValueError, match="Z2CNN works on z2: its feature maps are planar images"):
         rotate_and_watch(Z2CNN(), DIGIT)
+    with pytest.raises(ValueError, match="with a group \\(net.group\\); Conv2d has none"):
+        rotate_and_watch(torch.nn.Conv2d(1, 1, 3), DIGIT)
 
 
 def test_transform_input_is_exact_at_quarter_turns():
