@@ -176,9 +176,15 @@ class Group:
             raise ValueError(f"{self.name}: translations must be below 2**31 in size, got ({u}, {v})")
         return GroupElement(self, m, r, u, v)
 
-    def element(self, *params: int) -> GroupElement:
-        """g(m, r, u, v) in a group with mirrors, g(r, u, v) in one without (u, v default 0)."""
-        return self.make(*params) if self.mirrors else self.make(0, *params)
+    def element(self, *params: int, **named: int) -> GroupElement:
+        """g(m, r, u, v) in a group with mirrors, g(r, u, v) in one without, by position or name."""
+        names = ("m", "r", "u", "v") if self.mirrors else ("r", "u", "v")
+        unknown = set(named) - set(names[len(params):])
+        if len(params) > len(names) or unknown:
+            raise TypeError(f"{self.name}.element takes {', '.join(names)}; got {len(params)} positional "
+                            f"and {sorted(named)} by name")
+        values = dict(zip(names, params, strict=False)) | named
+        return self.make(values.get("m", 0), values.get("r", 0), values.get("u", 0), values.get("v", 0))
 
     def identity(self) -> GroupElement:
         """e: no rotation, no mirror, no translation (the 3x3 identity matrix)."""

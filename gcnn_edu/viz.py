@@ -136,7 +136,7 @@ def draw_feature_map(fig: Figure | SubFigure, f: torch.Tensor | np.ndarray, grou
 
 def plot_feature_map(f: torch.Tensor | np.ndarray, group: Group, title: str = "") -> Figure:
     """A new figure with `draw_feature_map` (Figure 1 for p4, Figure 2 for p4m, a ring of 8 for C8)."""
-    fig = plt.figure(figsize=(6.0, 6.0) if group.order > 4 else (4.6, 4.6))
+    fig = plt.figure(figsize=(6.0, 6.0) if group.order > 4 else (4.4, 4.4))
     draw_feature_map(fig, f, group, title)
     return fig
 

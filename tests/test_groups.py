@@ -139,3 +139,10 @@ def test_c8_translations_leave_the_grid_at_45_degrees():
         C8.element(1) * C8.element(0, 1, 0)
     assert C8.element(2) * C8.element(0, 1, 0) == C8.element(2, 0, 1)
     assert C8.element(1, 3, 4) * C8.element(7) == C8.element(0, 3, 4)
+
+
+def test_elements_by_position_or_name():
+    assert P4.element(r=1, u=2, v=3) == P4.element(1, 2, 3) == P4M.element(0, 1, 2, 3)
+    assert P4M.element(m=1, r=0) == P4M.element(1, 0)
+    with pytest.raises(TypeError, match=r"p4.element takes r, u, v; got 0 positional and \['m'\]"):
+        P4.element(m=1)
