@@ -216,6 +216,11 @@ def group_conv(
     return _conv_expanded(f, bank, bias, group.order, check_padding(padding))
 
 
+def _same(a: torch.Tensor, b: torch.Tensor) -> bool:
+    """Whether two filters are equal in dtype, device, shape and every entry (a cache key that .data cannot fool)."""
+    return a.dtype == b.dtype and a.device == b.device and a.shape == b.shape and torch.equal(a, b)
+
+
 class _GConv2d(nn.Module):
     """Shared parts of the two layers: the filter psi, He init, the cached bank, export()."""
 
@@ -239,7 +244,7 @@ class _GConv2d(nn.Module):
         self.bias = nn.Parameter(torch.zeros(out_channels)) if bias else None
         fan_in = in_channels * math.prod(planes) * kernel_size**2  # the group axis counts
         nn.init.normal_(self.weight, std=math.sqrt(2.0 / fan_in))
-        self._cache: tuple[tuple, torch.Tensor] | None = None
+        self._cache: tuple[torch.Tensor, torch.Tensor] | None = None  # (psi, its bank)
 
     def _bank(self) -> torch.Tensor:
         """The expanded filter bank (C_out*S, C_in*P, k, k), as conv2d wants it."""
@@ -248,14 +253,13 @@ class _GConv2d(nn.Module):
         return expand_group_filter(self.weight, self.group).flatten(0, 1).flatten(1, 2)
 
     def expanded_filters(self) -> torch.Tensor:
-        """The bank, rebuilt at every call in training and cached in eval mode until psi changes."""
-        if self.training:
+        """The bank; in eval mode without autograd, cached until psi changes (however it is changed)."""
+        if self.training or torch.is_grad_enabled():
             self._cache = None
             return self._bank()
-        key = (self.weight._version, self.weight.data_ptr(), self.weight.dtype, self.weight.device)
-        if self._cache is None or self._cache[0] != key:
-            with torch.no_grad():
-                self._cache = (key, self._bank())
+        psi = self.weight.detach()
+        if self._cache is None or not _same(self._cache[0], psi):
+            self._cache = (psi.clone(), self._bank())
         return self._cache[1]
 
     def forward(self, f: torch.Tensor) -> torch.Tensor:

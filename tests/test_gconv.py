@@ -100,19 +100,48 @@ def test_export_gives_a_plain_conv2d_with_identical_outputs(group):
         assert torch.equal(flat.unflatten(1, (4, layer.group.order)), layer(f))
 
 
-def test_filter_bank_is_cached_in_eval_and_rebuilt_in_training():
+def test_filter_bank_is_cached_in_eval_without_autograd_and_rebuilt_otherwise():
     layer = GroupConv2d(2, 3, 3, "p4")
     layer.eval()
-    first = layer.expanded_filters()
-    assert layer.expanded_filters() is first
     with torch.no_grad():
+        first = layer.expanded_filters()
+        assert layer.expanded_filters() is first
         layer.weight.mul_(2.0)  # a change to psi invalidates the cache
-    assert torch.equal(layer.expanded_filters(), 2 * first)
+        assert torch.equal(layer.expanded_filters(), 2 * first)
     layer.train()
     bank = layer.expanded_filters()
     assert bank.requires_grad and layer._cache is None
     bank.sum().backward()
     assert layer.weight.grad is not None
+
+
+@pytest.mark.parametrize("layer_type", [LiftingConv2d, GroupConv2d])
+def test_eval_mode_keeps_the_weight_gradients(layer_type):
+    """A student's model put in eval mode (as the widget does) must still train."""
+    layer = layer_type(1, 2, 3, "p4").eval()
+    f = torch.randn(1, 1, 7, 7) if layer_type is LiftingConv2d else torch.randn(1, 1, 4, 7, 7)
+    layer(f).sum().backward()
+    assert layer.weight.grad is not None and layer.weight.grad.abs().sum() > 0
+    before = layer.weight.detach().clone()
+    torch.optim.Adam(layer.parameters(), lr=0.1).step()
+    assert not torch.equal(layer.weight, before)
+
+
+@pytest.mark.parametrize("change", ["mul_", "setitem", "copy_"])
+def test_eval_mode_never_uses_a_stale_filter_bank(change):
+    layer = LiftingConv2d(1, 1, 3, "p4").eval()
+    f = torch.randn(1, 1, 7, 7)
+    with torch.no_grad():
+        layer(f)  # fills the cache
+        sobel = torch.tensor([[[[-1.0, 0, 1], [-2, 0, 2], [-1, 0, 1]]]])
+        if change == "mul_":
+            layer.weight.data.mul_(0)
+            sobel = torch.zeros_like(sobel)
+        elif change == "setitem":
+            layer.weight.data[:] = sobel
+        else:
+            layer.weight.data.copy_(sobel)
+        torch.testing.assert_close(layer(f), lifting_conv(f, sobel, "p4", layer.bias))
 
 
 def test_the_lifting_bank_holds_the_rotated_filters():

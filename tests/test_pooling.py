@@ -6,7 +6,7 @@ from equivariance import SHIFTS, zero_border
 
 from gcnn_edu import check_equivariance
 from gcnn_edu.actions import act, act_on_image
-from gcnn_edu.groups import P4, P4M
+from gcnn_edu.groups import C8, P4, P4M
 from gcnn_edu.pooling import GroupBatchNorm, coset_max_pool, spatial_max_pool
 
 
@@ -86,3 +86,18 @@ def test_coset_pool_checks_its_input():
         coset_max_pool(torch.randn(1, 1, 3, 3, 3), P4)
     with pytest.raises(ValueError, match=r"\(B, C, 8, H, W\) on p4m, got \(1, 1, 4, 3, 3\)"):
         coset_max_pool(torch.randn(1, 1, 4, 3, 3), P4M)
+
+
+def test_c8_pooling_and_batch_norm_are_exact_at_quarter_turns():
+    """On C8 the planes roll by 2 under a quarter turn and are turned exactly (rot90)."""
+    f = zero_border(torch.randn(2, 3, 8, 9, 9), 2)
+    quarter_turns = [g for g in C8.stabilizer() if g.degrees % 90 == 0]
+    pooled = coset_max_pool(f, C8, "rotations")
+    assert pooled.shape == (2, 3, 9, 9)
+    for g in quarter_turns:
+        assert torch.equal(coset_max_pool(act(g, f, C8), C8, "rotations"), act_on_image(g, pooled))
+    bn = GroupBatchNorm(3, C8)
+    assert max(check_equivariance(bn, C8, f, quarter_turns).values()) < 1e-5
+    # a 45-degree turn interpolates every plane: max-pooling then follows it only approximately
+    r = C8.element(1)
+    assert 0 < check_equivariance(lambda h: coset_max_pool(h, C8), C8, f, [r])[r] < 1
