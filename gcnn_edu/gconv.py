@@ -217,7 +217,7 @@ def group_conv(
 
 
 def _same(a: torch.Tensor, b: torch.Tensor) -> bool:
-    """Whether two filters are equal in dtype, device, shape and every entry (a cache key that .data cannot fool)."""
+    """Whether two filters agree in dtype, device, shape and every entry (a key .data cannot fool)."""
     return a.dtype == b.dtype and a.device == b.device and a.shape == b.shape and torch.equal(a, b)
 
 
