@@ -30,8 +30,8 @@ from .groups import Group, get_group
 
 
 def check_padding(padding: int | tuple[int, ...]) -> int:
-    """The padding as one int; symmetric padding keeps the grid's centre (DESIGN.md)."""
-    values = (padding,) if isinstance(padding, int) else tuple(padding)
+    """The padding as one int; the same padding on every side keeps the grid's centre (Section 4)."""
+    values = (padding,) if isinstance(padding, int) else tuple(padding) if isinstance(padding, tuple) else ()
     if not values or any(not isinstance(p, int) or p < 0 for p in values):
         raise ValueError(f"padding must be a non-negative int, got {padding!r}")
     if len(set(values)) != 1:
@@ -231,8 +231,10 @@ class _GConv2d(nn.Module):
         padding: int = 0, bias: bool = True,
     ) -> None:
         super().__init__()
-        if not isinstance(kernel_size, int) or kernel_size < 1:
-            raise ValueError(f"kernel_size must be a positive int, got {kernel_size!r}")
+        for name, value in (("in_channels", in_channels), ("out_channels", out_channels),
+                            ("kernel_size", kernel_size)):
+            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+                raise ValueError(f"{name} must be a positive int, got {value!r}")
         self.group = get_group(group)
         if self.group.trivial:
             raise ValueError(f"{type(self).__name__} needs a group with rotations; on {self.group.name} "

@@ -36,6 +36,9 @@ def coset_max_pool(f: torch.Tensor, group: str | Group, subgroup: str = "rotatio
 
 def check_pool_grid(side: int, kernel_size: int, stride: int) -> None:
     """Raise unless the pooling windows tile the side symmetrically about the centre."""
+    if not all(isinstance(n, int) and n >= 1 for n in (kernel_size, stride)):
+        raise ValueError(f"a pool needs a positive int kernel_size and stride, got {kernel_size!r}, "
+                         f"{stride!r}")
     if side < kernel_size or (side - kernel_size) % stride:
         raise ValueError(
             f"a {kernel_size}x{kernel_size} pool with stride {stride} on a side of {side} pixels "

@@ -143,12 +143,15 @@ def plot_feature_map(f: torch.Tensor | np.ndarray, group: Group, title: str = ""
 
 def plot_images(images: list, titles: list[str], ncols: int | None = None, size: float = 1.8) -> Figure:
     """A row (or grid) of planes with titles."""
+    if len(titles) != len(images):
+        raise ValueError(f"plot_images: expected one title per image, got {len(images)} images and "
+                         f"{len(titles)} titles")
     ncols = len(images) if ncols is None else ncols
     nrows = math.ceil(len(images) / ncols)
     fig, axes = plt.subplots(nrows, ncols, figsize=(size * ncols, size * nrows + 0.3), squeeze=False)
     for ax in axes.flat[len(images):]:
         ax.axis("off")
-    for ax, image, title in zip(axes.flat, images, titles, strict=False):
+    for ax, image, title in zip(axes.flat[: len(images)], images, titles, strict=True):
         show_image(ax, torch.as_tensor(image).detach().float().cpu(), title)
     fig.tight_layout()
     return fig

@@ -65,6 +65,10 @@ class RotateAndWatch(widgets.VBox):
             raise ValueError(f"{type(net).__name__} works on {net.group.name}: its feature maps are planar "
                              f"images with no group axis to watch; use a G-CNN (P4CNN, P8CNN, LiftingConv2d)")
         self.net, self.group, self.channel, self.dpi = net.eval(), net.group, channel, dpi
+        image = torch.as_tensor(image)
+        if image.dim() < 2 or image.numel() != image.shape[-1] * image.shape[-2]:
+            raise ValueError(f"rotate_and_watch: expected one grey image (H, W), (1, H, W) or (1, 1, H, W), "
+                             f"got shape {tuple(image.shape)}")
         self.image = image.reshape(1, 1, *image.shape[-2:]).float()
         self.base_maps, self.base_output, labels = watch(self.net, self.image)
         self.angle = widgets.IntSlider(value=0, min=0, max=360, step=15, description="angle (°)",

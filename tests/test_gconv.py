@@ -212,3 +212,26 @@ def test_c8_layers_are_exact_at_quarter_turns_and_approximate_at_45_degrees(seed
 def test_the_c8_reference_is_refused():
     with pytest.raises(ValueError, match="c8 turns it by 45 degrees, off the grid"):
         lifting_conv_reference(torch.zeros(1, 1, 5, 5), torch.zeros(1, 1, 3, 3), C8)
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"padding": 1.0}, "padding must be a non-negative int, got 1.0"),
+    ({"padding": -1}, "padding must be a non-negative int, got -1"),
+    ({"in_channels": 0}, "in_channels must be a positive int, got 0"),
+    ({"out_channels": 2.5}, "out_channels must be a positive int, got 2.5"),
+])
+def test_bad_layer_arguments_are_named(kwargs, message):
+    args = {"in_channels": 1, "out_channels": 2, "kernel_size": 3, "group": "p4"} | kwargs
+    with pytest.raises(ValueError, match=message):
+        GroupConv2d(**args)
+
+
+def test_a_traced_p4cnn_computes_what_the_network_does():
+    from gcnn_edu.models import P4CNN
+
+    torch.manual_seed(0)
+    model = P4CNN().eval()
+    x = torch.randn(3, 1, 28, 28)
+    with pytest.warns(torch.jit.TracerWarning):
+        traced = torch.jit.trace(model, x)
+    torch.testing.assert_close(traced(x), model(x))

@@ -101,3 +101,9 @@ def test_c8_pooling_and_batch_norm_are_exact_at_quarter_turns():
     # a 45-degree turn interpolates every plane: max-pooling then follows it only approximately
     r = C8.element(1)
     assert 0 < check_equivariance(lambda h: coset_max_pool(h, C8), C8, f, [r])[r] < 1
+
+
+@pytest.mark.parametrize("kernel_size, stride", [(0, None), (2, 0), (2.0, None)])
+def test_a_pool_of_size_or_stride_zero_is_named(kernel_size, stride):
+    with pytest.raises(ValueError, match="a pool needs a positive int kernel_size and stride"):
+        spatial_max_pool(torch.randn(1, 1, 4, 8, 8), kernel_size, stride)

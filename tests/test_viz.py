@@ -78,3 +78,8 @@ def test_feature_map_figure_rejects_bad_shapes():
 def test_plot_images_grid():
     fig = plot_images([torch.zeros(5, 5)] * 5, [str(i) for i in range(5)], ncols=3)
     assert len(fig.axes) == 6 and sum(bool(ax.images) for ax in fig.axes) == 5
+
+
+def test_plot_images_needs_one_title_per_image():
+    with pytest.raises(ValueError, match="one title per image, got 3 images and 2 titles"):
+        plot_images([torch.zeros(5, 5)] * 3, ["a", "b"])

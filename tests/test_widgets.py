@@ -83,3 +83,8 @@ def test_transform_input_is_exact_at_quarter_turns():
     x = DIGIT[None]
     assert torch.equal(transform_input(x, 90, False), torch.rot90(x, 1, dims=(-2, -1)))
     assert torch.equal(transform_input(x, 360, True), torch.flip(x, dims=(-1,)))
+
+
+def test_an_rgb_image_is_named():
+    with pytest.raises(ValueError, match=r"one grey image .*got shape \(3, 28, 28\)"):
+        rotate_and_watch(LiftingConv2d(1, 3, 5, "p4"), torch.zeros(3, 28, 28))
