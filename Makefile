@@ -52,7 +52,7 @@ SAMPLE_RUNS := runs/sample
 train: install
 	$(BIN)/python -m gcnn_edu.train --model p4cnn --data sample --epochs 10 --out $(SAMPLE_RUNS)/p4cnn
 	$(BIN)/python -m gcnn_edu.train --model z2cnn --data sample --epochs 10 --out $(SAMPLE_RUNS)/z2cnn
-	$(BIN)/python -c "from gcnn_edu.train import print_table; \
+	$(BIN)/python -c "from gcnn_edu.runs import print_table; \
 	print_table(['$(SAMPLE_RUNS)/p4cnn', '$(SAMPLE_RUNS)/z2cnn'])"
 
 # Table 1 on the full rotated MNIST: both protocols, three networks, SEEDS; then table, README and
@@ -61,7 +61,7 @@ SEEDS ?= 0 1 2
 table1: install
 	$(BIN)/python -m gcnn_edu.data prepare
 	for protocol in paper ours; do for model in p4cnn p4cnn_rotpool z2cnn; do for seed in $(SEEDS); do \
-	  $(BENCH_ENV) $(BIN)/python benchmarks/table1.py run --protocol $$protocol --model $$model \
+	  $(BENCH_ENV) $(BIN)/python -m gcnn_edu.table1 run --protocol $$protocol --model $$model \
 	    --seed $$seed || exit 1; done; done; done
-	$(BIN)/python benchmarks/table1.py table
-	$(BIN)/python benchmarks/table1.py figure
+	$(BIN)/python -m gcnn_edu.table1 table
+	$(BIN)/python -m gcnn_edu.table1 figure

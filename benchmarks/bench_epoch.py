@@ -17,8 +17,10 @@ import torch
 from bench_gconv import paired_medians, train_step
 
 from gcnn_edu.data import rotated_mnist_splits
+from gcnn_edu.files import write_json
 from gcnn_edu.models import P4CNN
-from gcnn_edu.train import Step, device_name, seed_epoch, train_epoch, write_json
+from gcnn_edu.runs import device_name
+from gcnn_edu.train import Step, seed_epoch, train_epoch
 
 RESULTS = Path(__file__).parent / "results" / "bench_epoch.json"
 
@@ -55,8 +57,7 @@ def main() -> None:
         "epoch_s": times["epoch"], "pure_steps_s": times["pure_steps"],
     }
     report["ratio"] = report["epoch_s"] / report["pure_steps_s"]
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    write_json(report, RESULTS)
+    write_json(RESULTS, report)
     print(json.dumps(report, indent=2))
 
 

@@ -21,9 +21,10 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from gcnn_edu.files import write_json
 from gcnn_edu.gconv import GroupConv2d, LiftingConv2d
 from gcnn_edu.models import P4CNN, count_parameters
-from gcnn_edu.train import device_name, write_json
+from gcnn_edu.runs import device_name
 
 RESULTS = Path(__file__).parent / "results" / "bench_gconv.json"
 
@@ -115,8 +116,7 @@ def main() -> None:
         "filter_expansion_s": step["expansion"],
         "filter_expansion_fraction_of_step": step["expansion"] / step["p4cnn"],
     }
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    write_json(report, args.out)
+    write_json(args.out, report)
     print(json.dumps(report, indent=2))
 
 

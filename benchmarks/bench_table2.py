@@ -15,8 +15,9 @@ from pathlib import Path
 import torch
 from bench_gconv import paired_medians, train_step
 
+from gcnn_edu.files import write_json
 from gcnn_edu.models import RESNET44_WIDTHS, ResNet44, count_parameters
-from gcnn_edu.train import device_name, write_json
+from gcnn_edu.runs import device_name
 
 RESULTS = Path(__file__).parent / "results" / "bench_table2.json"
 
@@ -52,8 +53,7 @@ def main() -> None:
         "parameters": {"p4m": count_parameters(p4m), "limit": count_parameters(limit)},
         "train_step_s": step, "train_step_ratio": step["p4m"] / step["limit"],
     }
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    write_json(report, RESULTS)
+    write_json(RESULTS, report)
     print(json.dumps(report, indent=2))
 
 

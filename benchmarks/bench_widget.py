@@ -13,9 +13,10 @@ from pathlib import Path
 import torch
 
 from gcnn_edu.data import rotated_mnist
+from gcnn_edu.files import write_json
 from gcnn_edu.gconv import LiftingConv2d
 from gcnn_edu.models import P4CNN
-from gcnn_edu.train import device_name, write_json
+from gcnn_edu.runs import device_name
 from gcnn_edu.widgets import rotate_and_watch
 
 RESULTS = Path(__file__).parent / "results" / "bench_widget.json"
@@ -38,8 +39,7 @@ def main() -> None:
                     widget.mirror.value = not widget.mirror.value
                 times.append(time.perf_counter() - start)
         report[name] = {"changes": len(times), "median_s": statistics.median(times), "max_s": max(times)}
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    write_json(report, RESULTS)
+    write_json(RESULTS, report)
     print(json.dumps(report, indent=2))
 
 

@@ -13,7 +13,7 @@ from torch.utils.data import Dataset
 
 from .data import DataError, data_dir
 
-CIFAR_KINDS = ("cifar10", "cifar10+", "fake")
+SPLITS = ("train", "test")
 FAKE_SIZES = {"train": 64, "test": 32}
 
 
@@ -70,14 +70,16 @@ def _load_fake(seed: int = 0) -> tuple[dict[str, tuple[torch.Tensor, torch.Tenso
     return splits, "FakeData (torchvision), 3x32x32"
 
 
-def cifar10_splits(kind: str) -> tuple[dict[str, ImageTensors], str]:
-    """Train and test sets of 'cifar10', 'cifar10+' (same data, augmented in training) or 'fake'."""
-    if kind not in CIFAR_KINDS:
-        raise ValueError(f"data must be one of {CIFAR_KINDS}, got {kind!r}")
-    raw, source = _load_fake() if kind == "fake" else _load_cifar10()
+def cifar10_splits(splits: tuple[str, ...] = SPLITS, fake: bool = False,
+                   ) -> tuple[dict[str, ImageTensors], str]:
+    """Splits of CIFAR-10 (or FakeData in its shape), normalised per colour channel by the training images."""
+    unknown = [s for s in splits if s not in SPLITS]
+    if unknown:
+        raise ValueError(f"CIFAR-10 has the splits {SPLITS}, got {unknown}")
+    raw, source = _load_fake() if fake else _load_cifar10()
     train_images = raw["train"][0]
     mean, std = train_images.mean(dim=(0, 2, 3)), train_images.std(dim=(0, 2, 3))
-    return {split: ImageTensors(images, labels, mean, std) for split, (images, labels) in raw.items()}, source
+    return {split: ImageTensors(*raw[split], mean, std) for split in splits}, source
 
 
 def flip_and_translate(x: torch.Tensor, generator: torch.Generator, shift: int = 4) -> torch.Tensor:

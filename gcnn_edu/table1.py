@@ -1,9 +1,9 @@
-"""Table 1 on rotated MNIST: run the paper's protocol for one network and seed, or rebuild the table.
+"""Table 1 on rotated MNIST (Section 8.1): run a protocol for one network and seed, or rebuild the table.
 
-    python benchmarks/table1.py select --candidate cosine+rotations --model p4cnn --epochs 60
-    python benchmarks/table1.py run --protocol paper --model p4cnn --seed 0
-    python benchmarks/table1.py table
-    python benchmarks/table1.py figure
+    python -m gcnn_edu.table1 select --candidate cosine+rotations --model p4cnn --epochs 60
+    python -m gcnn_edu.table1 run --protocol paper --model p4cnn --seed 0
+    python -m gcnn_edu.table1 table
+    python -m gcnn_edu.table1 figure
 
 "paper" is the protocol of the original experiment code: Adam with learning rate 1e-3, batch 128,
 all 12,000 train+valid digits, 100 epochs for the p4 networks and 300 for Z2CNN, dropout 0.3 in
@@ -26,33 +26,28 @@ import dataclasses
 import json
 import re
 import statistics
+import sys
 from pathlib import Path
 
 import matplotlib
 import torch
 
-from gcnn_edu.data import rotated_mnist_splits
-from gcnn_edu.train import (
-    DEFAULT_EPOCHS,
-    Config,
-    accuracy_vs_angle,
-    error_rate,
-    load_trained,
-    recompute_batch_norm,
-    run,
-    write_json,
-)
+from .data import rotated_mnist_splits
+from .evaluate import accuracy_vs_angle, error_rate, recompute_batch_norm
+from .files import write_atomically, write_json, write_text
+from .runs import load_trained, read_results
+from .train import Config, default_epochs, run
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[1]  # the repository (the package installed editable)
 RESULTS = ROOT / "results" / "table1"
 README_BLOCK = re.compile(r"(<!-- table1 -->\n).*?(<!-- /table1 -->)", re.DOTALL)
-PAPER = {"z2cnn": 5.03, "p4cnn_rotpool": 3.21, "p4cnn": 2.28}  # test error (%), MNIST-rot
+PAPER_ERRORS = {"z2cnn": 5.03, "p4cnn_rotpool": 3.21, "p4cnn": 2.28}  # Table 1's test errors (%), MNIST-rot
 NAMES = {"z2cnn": "Z2CNN", "p4cnn_rotpool": "P4CNNRotationPooling", "p4cnn": "P4CNN"}
 
 
 def paper_protocol(model: str, seed: int) -> Config:
     """The original experiment code's protocol (the models' default dropout is that code's)."""
-    return Config(model=model, data="rotmnist", epochs=DEFAULT_EPOCHS[model], recompute_bn=True,
+    return Config(model=model, data="rotmnist", epochs=default_epochs(model), recompute_bn=True,
                   seed=seed, device="auto")
 
 
@@ -100,12 +95,12 @@ def select_one(candidate: str, model: str, epochs: int) -> Path:
     """Score a candidate on the valid digits, with running and with recomputed batch-norm statistics."""
     out = finish(candidate_config(candidate, model, epochs),
                  RESULTS / "selection" / f"{epochs}-epochs" / candidate / model)
-    results = json.loads((out / "results.json").read_text())
+    results = read_results(out)
     splits, _ = rotated_mnist_splits(("train", "valid"), "rotmnist")
     net, _ = load_trained(out)  # the epoch with the lowest valid error under running statistics
     recompute_batch_norm(net, splits["train"], torch.device("cpu"))
     results["valid_error_recomputed_bn"] = error_rate(net, splits["valid"], torch.device("cpu"))
-    write_json(results, out / "results.json")
+    write_json(out / "results.json", results)
     return out
 
 
@@ -188,7 +183,7 @@ def table() -> str:
             spread = f" ± {statistics.stdev(errors):.2f}" if len(errors) > 1 else ""
             lines.append(f"| {protocol} | {NAMES[model]} | {statistics.mean(errors):.2f}{spread} | "
                          f"{len(runs)} | {runs[0]['params']:,} | {runs[0]['epochs']} | {train_time(runs)} | "
-                         f"{runs[0]['device_name']} | {PAPER[model]:.2f} |")
+                         f"{runs[0]['device_name']} | {PAPER_ERRORS[model]:.2f} |")
     data = {json.loads(f.read_text())["data"] for p in PROTOCOLS for f in RESULTS.glob(f"{p}/*/results.json")}
     return "\n".join(lines) + f"\n\nData: {', '.join(sorted(data))}.\n"
 
@@ -208,21 +203,14 @@ def train_time(runs: list[dict]) -> str:
     return "; ".join(parts)
 
 
-def write_text_atomically(text: str, path: Path) -> None:
-    """Text through a temporary file and a rename: never half-written."""
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text)
-    tmp.replace(path)
-
-
 def publish(text: str) -> None:
     """Write table.md and put the same table into the README between its table1 markers."""
-    write_text_atomically(text, RESULTS / "table.md")
+    write_text(RESULTS / "table.md", text)
     readme = ROOT / "README.md"
     updated, found = README_BLOCK.subn(lambda m: m.group(1) + text + m.group(2), readme.read_text())
     if found != 1:
         raise ValueError(f"{readme}: expected one <!-- table1 --> ... <!-- /table1 --> block, found {found}")
-    write_text_atomically(updated, readme)
+    write_text(readme, updated)
 
 
 FIGURE_ANGLES = list(range(0, 361, 5))
@@ -252,40 +240,40 @@ def figure(out: Path = RESULTS / "accuracy_vs_angle.png") -> Path:
            title="Synthesised RotMNIST: accuracy against the input's rotation (seed 0)")
     ax.legend(fontsize="small")
     fig.tight_layout()
-    tmp = out.with_suffix(".tmp.png")
-    fig.savefig(tmp, dpi=120)
-    tmp.replace(out)
-    write_json({"angles": FIGURE_ANGLES, "digits": FIGURE_DIGITS, "accuracy": curves},
-               out.with_suffix(".json"))
+    write_atomically(out, lambda f: fig.savefig(f, format="png", dpi=120))
+    write_json(out.with_suffix(".json"),
+               {"angles": FIGURE_ANGLES, "digits": FIGURE_DIGITS, "accuracy": curves})
     return out
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def main(argv: list[str] | None = None) -> int:
+    """`python -m gcnn_edu.table1 run|select|table|figure`."""
+    parser = argparse.ArgumentParser(prog="python -m gcnn_edu.table1", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
-    one = sub.add_parser("run")
+    one = sub.add_parser("run", help="train and test one network under a protocol")
     one.add_argument("--protocol", choices=sorted(PROTOCOLS), default="paper")
     one.add_argument("--model", choices=sorted(NAMES), required=True)
     one.add_argument("--seed", type=int, default=0)
-    pick = sub.add_parser("select")
+    pick = sub.add_parser("select", help="score a candidate protocol on the valid digits")
     pick.add_argument("--candidate", choices=sorted(CANDIDATES), required=True)
     pick.add_argument("--model", choices=SELECT_MODELS, required=True)
     pick.add_argument("--epochs", type=int, default=OURS_EPOCHS)
-    sub.add_parser("table")
-    sub.add_parser("figure")
-    args = parser.parse_args()
+    sub.add_parser("table", help="rebuild results/table1/table.md and the README's table")
+    sub.add_parser("figure", help="draw accuracy against the input's rotation")
+    args = parser.parse_args(argv)
     if args.command == "run":
         print(run_one(args.protocol, args.model, args.seed))
     elif args.command == "select":
         print(select_one(args.candidate, args.model, args.epochs))
-        write_text_atomically(selection_table(), RESULTS / "selection.md")
+        write_text(RESULTS / "selection.md", selection_table())
     elif args.command == "figure":
         print(figure())
     else:
         text = table()
         publish(text)
         print(text)
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -19,35 +19,28 @@ from __future__ import annotations
 
 import argparse
 import functools
-import json
 import math
 import os
-import platform
 import sys
 import tempfile
 import time
-from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-import numpy as np
 import torch
 import torch.distributed as dist
 import torch.nn.functional as F
-import torchvision
 from torch import nn
 from torch.nn.parallel import DistributedDataParallel
-from torchvision.transforms.functional import InterpolationMode, rotate
 from tqdm.auto import tqdm
 
-from . import __version__
-from .cifar import CIFAR_KINDS, cifar10_splits, flip_and_translate
-from .data import DataError, RotatedDigits, random_rotation, rotated_mnist_splits
+from .data import DataError, random_rotation
+from .datasets import DATA_SOURCES, DEFAULT_DATA, Augmentation, Images, data_names, data_source
+from .evaluate import error_rate, invariance_disagreements, recompute_batch_norm
 from .models import MODELS, TABLE2_MODELS, count_parameters
+from .runs import LOG, build_model, device_name, load_checkpoint, save_checkpoint, save_results, versions
 
-DEFAULT_EPOCHS = {"z2cnn": 300, "p4cnn": 100, "p4cnn_rotpool": 100, "allcnnc": 300, "resnet44": 300}
-MNIST_KINDS = ("sample", "rotmnist")
-CHECKPOINT = "checkpoint.pt"
+DEFAULT_EPOCHS = {"z2cnn": 300, "allcnnc": 300, "resnet44": 300}  # 100 for the G-CNNs of Table 1
 
 
 @dataclass
@@ -71,6 +64,34 @@ class Config:
     device: str = "auto"
 
 
+@dataclass(frozen=True)
+class Process:
+    """This process of a (possibly data-parallel) run: its rank among `world` processes, its device."""
+
+    rank: int
+    world: int
+    device: torch.device
+
+
+def default_epochs(model: str) -> int:
+    """The original experiment code's epochs: 100 for the G-CNNs of Table 1, 300 for the others."""
+    return DEFAULT_EPOCHS.get(model, 100)
+
+
+def model_table(model: str) -> int:
+    """1 for the networks of Table 1 (rotated MNIST), 2 for those of Table 2 (CIFAR-10)."""
+    if model in MODELS:
+        return 1
+    if model in TABLE2_MODELS:
+        return 2
+    raise ValueError(f"--model must be one of {sorted(MODELS) + sorted(TABLE2_MODELS)}, got {model!r}")
+
+
+def quarter_turn_invariant(config: Config) -> bool:
+    """Whether the network's group holds the quarter turns (all but Z2CNN and the z2 networks)."""
+    return config.model != "z2cnn" if config.model in MODELS else config.group != "z2"
+
+
 def resolve_device(name: str) -> torch.device:
     """'auto' -> cuda when a GPU is there, else cpu."""
     if name == "auto":
@@ -80,29 +101,28 @@ def resolve_device(name: str) -> torch.device:
     return torch.device(name)
 
 
-def build_model(config: Config) -> nn.Module:
-    """The network named by config.model (Table 2: on config.group), with config.dropout when given."""
-    if config.model in TABLE2_MODELS:
-        return TABLE2_MODELS[config.model](config.group)
-    kwargs = {} if config.dropout is None else {"dropout": config.dropout}
-    return MODELS[config.model](**kwargs)
-
-
-def load_splits(config: Config) -> tuple[dict, str]:
-    """The datasets a run needs ('train' or 'train+valid', 'valid' when selecting, 'test')."""
-    if (config.data in MNIST_KINDS) != (config.model in MODELS):
-        needs = MNIST_KINDS if config.model in MODELS else CIFAR_KINDS
-        raise ValueError(f"--model {config.model} needs --data in {needs}, got {config.data}")
-    if config.data in CIFAR_KINDS:
-        if config.select_on_valid:
-            raise ValueError("--select-on-valid is for rotated MNIST (it has a validation split)")
-        if config.augment_rotations:
-            raise ValueError("--augment-rotations is for rotated MNIST; CIFAR-10+ has its own augmentation")
-        return cifar10_splits(config.data)
+def load_splits(config: Config) -> tuple[dict[str, Images], str]:
+    """The datasets a run needs ('train': train or train+valid, 'valid' when selecting, 'test')."""
+    source, table = data_source(config.data), model_table(config.model)
+    if source.table != table:
+        raise ValueError(f"--model {config.model} needs --data in {data_names(table)}, got {config.data}")
+    if table == 2 and config.select_on_valid:
+        raise ValueError("--select-on-valid is for rotated MNIST (it has a validation split)")
+    if table == 2 and config.augment_rotations:
+        raise ValueError("--augment-rotations is for rotated MNIST; CIFAR-10+ has its own augmentation")
+    if table == 2:
+        return source.load(("train", "test"))
     train_split = "train" if config.select_on_valid else "train+valid"
     splits = (train_split, "valid", "test") if config.select_on_valid else (train_split, "test")
-    data, source = rotated_mnist_splits(splits, config.data)
-    return {"train": data[train_split], **{k: v for k, v in data.items() if k != train_split}}, source
+    data, name = source.load(splits)
+    return {"train": data[train_split], **{k: v for k, v in data.items() if k != train_split}}, name
+
+
+def augmentation(config: Config, train_data: Images) -> Augmentation | None:
+    """The batch augmentation of a run: continuous rotations, the data's own (CIFAR-10+), or none."""
+    if config.augment_rotations:
+        return functools.partial(random_rotation, mean=train_data.mean, std=train_data.std)
+    return data_source(config.data).augment
 
 
 def autocast_dtype(device: torch.device) -> torch.dtype | None:
@@ -118,13 +138,23 @@ def seed_epoch(seed: int, epoch: int) -> torch.Generator:
     return torch.Generator().manual_seed(seed * 100_003 + epoch)
 
 
+def make_scheduler(opt: torch.optim.Optimizer, config: Config, steps_per_epoch: int,
+                   ) -> torch.optim.lr_scheduler.LRScheduler | None:
+    """Constant learning rate, or cosine decay to 1% of it over the run (stepped every batch)."""
+    if config.schedule == "constant":
+        return None
+    total = config.epochs * steps_per_epoch
+    return torch.optim.lr_scheduler.LambdaLR(
+        opt, lambda step: 0.01 + 0.99 * 0.5 * (1 + math.cos(math.pi * min(step, total) / total)))
+
+
 @dataclass
 class Step:
     """How one optimisation step runs: optimiser, schedule, augmentation, precision, data sharding."""
 
     opt: torch.optim.Optimizer
     scheduler: torch.optim.lr_scheduler.LRScheduler | None = None
-    augment: Callable[[torch.Tensor, torch.Generator], torch.Tensor] | None = None
+    augment: Augmentation | None = None
     amp: torch.dtype | None = None
     scaler: torch.amp.GradScaler | None = None
     rank: int = 0
@@ -132,8 +162,17 @@ class Step:
     progress: bool = True
 
 
-def train_epoch(model: nn.Module, data: RotatedDigits, step: Step, batch_size: int,
-                generator: torch.Generator, device: torch.device, desc: str) -> tuple[float, float]:
+def make_step(config: Config, model: nn.Module, train_data: Images, process: Process, progress: bool) -> Step:
+    """Adam (Section 8) with the run's schedule, augmentation and precision, for this process."""
+    opt = torch.optim.Adam(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
+    amp = autocast_dtype(process.device)
+    return Step(opt, make_scheduler(opt, config, math.ceil(len(train_data) / config.batch_size)),
+                augment=augmentation(config, train_data), amp=amp, rank=process.rank, world=process.world,
+                progress=progress, scaler=torch.amp.GradScaler("cuda") if amp == torch.float16 else None)
+
+
+def train_epoch(model: nn.Module, data: Images, step: Step, batch_size: int, generator: torch.Generator,
+                device: torch.device, desc: str) -> tuple[float, float]:
     """One pass over shuffled global batches (this process takes its share of each); loss and error."""
     model.train()
     order = torch.randperm(len(data), generator=generator)
@@ -165,126 +204,16 @@ def train_epoch(model: nn.Module, data: RotatedDigits, step: Step, batch_size: i
     return total_loss / seen, wrong / seen
 
 
-@torch.no_grad()
-def predict(model: nn.Module, images: torch.Tensor, device: torch.device, batch_size: int = 500,
-            ) -> torch.Tensor:
-    """Predicted classes for images (N, C, H, W), in eval mode."""
-    model.eval()
-    return torch.cat([model(images[i:i + batch_size].to(device)).argmax(1).cpu()
-                      for i in range(0, len(images), batch_size)])
-
-
-def error_rate(model: nn.Module, data: RotatedDigits, device: torch.device) -> float:
-    """Fraction of misclassified images."""
-    return (predict(model, data.images, device) != data.labels).float().mean().item()
-
-
-@torch.no_grad()
-def recompute_batch_norm(model: nn.Module, data: RotatedDigits, device: torch.device,
-                         batch_size: int = 500) -> None:
-    """Replace running batch-norm statistics by their exact average over `data` (dropout off)."""
-    norms = [m for m in model.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
-    model.eval()
-    for bn in norms:
-        bn.reset_running_stats()
-        bn.momentum = None  # a cumulative average over the batches below
-        bn.train()
-    for i in range(0, len(data), batch_size):
-        model(data.images[i:i + batch_size].to(device))
-    for bn in norms:
-        bn.momentum = 0.1
-    model.eval()
-
-
-def invariance_disagreements(model: nn.Module, data: RotatedDigits, device: torch.device) -> int:
-    """How many images get a different class under one of the rotations by 90, 180, 270 degrees."""
-    base = predict(model, data.images, device)
-    return int(sum((predict(model, torch.rot90(data.images, r, dims=(-2, -1)), device) != base).sum()
-                   for r in (1, 2, 3)))
-
-
-def rotate_normalized(images: torch.Tensor, angle: float, mean: float, std: float) -> torch.Tensor:
-    """Normalised digits (N, 1, H, W) turned counterclockwise by `angle` degrees.
-
-    Quarter turns are exact (rot90); the remainder is a bilinear rotation of the raw pixels with a
-    black fill, so that rotating by angle + 90 is exactly a quarter turn of rotating by angle.
-    """
-    quarters, rest = divmod(float(angle), 90.0)
-    raw = images * std + mean
-    if rest:
-        raw = rotate(raw, rest, interpolation=InterpolationMode.BILINEAR)
-    return (torch.rot90(raw, int(quarters) % 4, dims=(-2, -1)) - mean) / std
-
-
-def accuracy_vs_angle(model: nn.Module, data: RotatedDigits, angles: list[float],
-                      device: torch.device, limit: int | None = None) -> list[float]:
-    """Accuracy on the first `limit` digits (all by default) turned by each angle (degrees) in turn."""
-    images, labels = data.images[:limit], data.labels[:limit]
-    return [(predict(model, rotate_normalized(images, a, data.mean, data.std), device) == labels)
-            .float().mean().item() for a in angles]
-
-
-def save_atomically(obj: object, path: Path) -> None:
-    """torch.save through a temporary file and a rename: a checkpoint is never half-written."""
-    with tempfile.NamedTemporaryFile(dir=path.parent, suffix=".tmp", delete=False) as tmp:
-        torch.save(obj, tmp)
-    os.replace(tmp.name, path)
-
-
-def write_json(obj: dict, path: Path) -> None:
-    """JSON through a temporary file and a rename."""
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(json.dumps(obj, indent=2) + "\n")
-    os.replace(tmp, path)
-
-
-def device_name(device: torch.device) -> str:
-    """The GPU's name, or the CPU's model name (from /proc/cpuinfo on Linux)."""
-    if device.type == "cuda":
-        return torch.cuda.get_device_name(device)
-    cpuinfo = Path("/proc/cpuinfo")
-    if cpuinfo.exists():
-        for line in cpuinfo.read_text().splitlines():
-            if line.startswith("model name"):
-                return f"{line.split(':', 1)[1].strip()}, {os.cpu_count()} cores"
-    return platform.processor() or platform.machine()
-
-
-def versions() -> dict[str, str]:
-    """Versions of what the result depends on."""
-    return {"python": platform.python_version(), "torch": torch.__version__,
-            "torchvision": torchvision.__version__, "numpy": np.__version__, "gcnn_edu": __version__}
-
-
-def make_scheduler(opt: torch.optim.Optimizer, config: Config, steps_per_epoch: int):
-    """Constant learning rate, or cosine decay to 1% of it over the run (stepped every batch)."""
-    if config.schedule == "constant":
-        return None
-    total = config.epochs * steps_per_epoch
-    return torch.optim.lr_scheduler.LambdaLR(
-        opt, lambda step: 0.01 + 0.99 * 0.5 * (1 + math.cos(math.pi * min(step, total) / total)))
-
-
-def augmentation(config: Config, train_data: RotatedDigits,
-                 ) -> Callable[[torch.Tensor, torch.Generator], torch.Tensor] | None:
-    """The batch augmentation of a run: CIFAR-10+ flips and shifts, continuous rotations, or none."""
-    if config.data == "cifar10+":
-        return flip_and_translate
-    if config.augment_rotations:
-        return functools.partial(random_rotation, mean=train_data.mean, std=train_data.std)
-    return None
-
-
-def start_distributed(device: torch.device) -> tuple[int, int, torch.device]:
-    """Rank, world size and device of this process; joins the process group under torchrun."""
+def start_distributed(device: torch.device) -> Process:
+    """This process; joins the process group when started by torchrun (WORLD_SIZE > 1)."""
     world = int(os.environ.get("WORLD_SIZE", "1"))
     if world == 1:
-        return 0, 1, device
+        return Process(0, 1, device)
     if device.type == "cuda":
         device = torch.device("cuda", int(os.environ["LOCAL_RANK"]))
         torch.cuda.set_device(device)
     dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
-    return dist.get_rank(), world, device
+    return Process(dist.get_rank(), world, device)
 
 
 def replicas_agree(model: nn.Module) -> bool:
@@ -300,109 +229,109 @@ def replicas_agree(model: nn.Module) -> bool:
 
 def run(config: Config, out: Path, resume: bool = False, progress: bool = True) -> dict:
     """Train, test and write results.json, log.txt and checkpoint.pt into `out` (process 0 only)."""
-    rank, world, device = start_distributed(resolve_device(config.device))
+    process = start_distributed(resolve_device(config.device))
     try:
-        return _run(config, Path(out), resume, progress, rank, world, device)
+        return _run(config, Path(out), resume, progress, process)
     finally:
-        if world > 1:
+        if process.world > 1:
             dist.destroy_process_group()
 
 
-def _run(config: Config, out: Path, resume: bool, progress: bool, rank: int, world: int,
-         device: torch.device) -> dict:
-    """The body of `run`, for process `rank` of `world`."""
-    if config.batch_size % world:
-        raise ValueError(f"--batch-size {config.batch_size} must be divisible by the {world} processes")
+def _run(config: Config, out: Path, resume: bool, progress: bool, process: Process) -> dict:
+    """The body of `run`, for this process; {} in every process but 0."""
+    if config.batch_size % process.world:
+        raise ValueError(f"--batch-size {config.batch_size} must be divisible by the {process.world} "
+                         f"processes")
     out.mkdir(parents=True, exist_ok=True)
     data, source = load_splits(config)
-    train_data, test_data, valid_data = data["train"], data["test"], data.get("valid")
-
     torch.manual_seed(config.seed)  # the initial weights, the same in every process
-    model = build_model(config).to(device)
-    net = DistributedDataParallel(model) if world > 1 else model
-    opt = torch.optim.Adam(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
-    amp = autocast_dtype(device)
-    step = Step(opt, make_scheduler(opt, config, math.ceil(len(train_data) / config.batch_size)),
-                augment=augmentation(config, train_data), amp=amp, rank=rank, world=world, progress=progress,
-                scaler=torch.amp.GradScaler("cuda") if amp == torch.float16 else None)
-    state = {"epoch": 0, "history": [], "train_time_s": 0.0, "best_valid": None, "best_model": None}
-    checkpoint = out / CHECKPOINT
-    if resume and checkpoint.exists():
-        saved = torch.load(checkpoint, map_location=device, weights_only=True)
-        if saved["config"] != asdict(config):
-            raise ValueError(f"--resume: {checkpoint} was written by another configuration "
-                             f"({saved['config']}), not {asdict(config)}")
-        model.load_state_dict(saved["model"])
-        opt.load_state_dict(saved["optimizer"])
-        if step.scheduler is not None:
-            step.scheduler.load_state_dict(saved["scheduler"])
-        state = saved["state"]
+    model = build_model(config.model, config.group, config.dropout).to(process.device)
+    net = DistributedDataParallel(model) if process.world > 1 else model
+    step = make_step(config, model, data["train"], process, progress)
+    state = start_state(config, out, model, step, process.device, resume)
+    train_epochs(config, out, net, step, data, state, process.device)
+    in_sync = replicas_agree(model) if process.world > 1 else True
+    if process.rank > 0:
+        return {}
+    test_error, disagreements = final_evaluation(config, model, data, state, process.device)
+    results = {
+        "model": config.model, "group": config.group if config.model in TABLE2_MODELS else None,
+        "params": count_parameters(model), "data": source, "train_images": len(data["train"]),
+        "test_images": len(data["test"]), "config": asdict(config), "epochs": config.epochs,
+        "seed": config.seed, "device": str(process.device), "device_name": device_name(process.device),
+        "cpu_threads": torch.get_num_threads(), "world_size": process.world, "replicas_in_sync": in_sync,
+        "mixed_precision": str(step.amp) if step.amp else None, "train_time_s": state["train_time_s"],
+        "test_error": test_error, "best_valid_error": state["best_valid"], "history": state["history"],
+        "versions": versions(),
+    }
+    if disagreements is not None:
+        results["rotation_disagreements"] = disagreements
+    save_results(out, model, results)
+    return results
 
-    log = (out / "log.txt").open("a") if rank == 0 else None
+
+def start_state(config: Config, out: Path, model: nn.Module, step: Step, device: torch.device,
+                resume: bool) -> dict:
+    """The training state of a new run, or (with resume) that of the checkpoint in `out`, loaded."""
+    saved = load_checkpoint(out, asdict(config), device) if resume else None
+    if saved is None:
+        return {"epoch": 0, "history": [], "train_time_s": 0.0, "best_valid": None, "best_model": None}
+    model.load_state_dict(saved["model"])
+    step.opt.load_state_dict(saved["optimizer"])
+    if step.scheduler is not None:
+        step.scheduler.load_state_dict(saved["scheduler"])
+    return saved["state"]
+
+
+def train_epochs(config: Config, out: Path, net: nn.Module, step: Step, data: dict[str, Images], state: dict,
+                 device: torch.device) -> None:
+    """The remaining epochs; process 0 scores the valid digits, logs and writes a checkpoint after each."""
+    model = net.module if isinstance(net, DistributedDataParallel) else net
     for epoch in range(state["epoch"] + 1, config.epochs + 1):
         start = time.perf_counter()
-        loss, train_error = train_epoch(net, train_data, step, config.batch_size,
+        loss, train_error = train_epoch(net, data["train"], step, config.batch_size,
                                         seed_epoch(config.seed, epoch), device,
                                         f"{config.model} epoch {epoch}/{config.epochs}")
         state["train_time_s"] += time.perf_counter() - start
         record = {"epoch": epoch, "loss": loss, "train_error": train_error}
-        if valid_data is not None and rank == 0:  # only process 0 selects, tests and writes
-            record["valid_error"] = error_rate(model, valid_data, device)
-            if state["best_valid"] is None or record["valid_error"] < state["best_valid"]:
-                state["best_valid"] = record["valid_error"]
-                state["best_model"] = {k: v.detach().clone() for k, v in model.state_dict().items()}
+        if "valid" in data and step.rank == 0:
+            record["valid_error"] = error_rate(model, data["valid"], device)
+            keep_if_best(state, model, record["valid_error"])
         state["history"].append(record)
         state["epoch"] = epoch
-        if log is not None:
-            line = " ".join(f"{k}={v:.4f}" if isinstance(v, float) else f"{k}={v}" for k, v in record.items())
-            print(line, file=log, flush=True)
-            tqdm.write(line)
-            save_atomically({"config": asdict(config), "model": model.state_dict(),
-                             "optimizer": opt.state_dict(), "state": state,
-                             "scheduler": None if step.scheduler is None else step.scheduler.state_dict()},
-                            checkpoint)
-    in_sync = replicas_agree(model) if world > 1 else True
-    if log is None:
-        return {}
-    log.close()
+        if step.rank == 0:
+            log(out, record)
+            save_checkpoint(out, asdict(config), model, step.opt, step.scheduler, state)
 
+
+def keep_if_best(state: dict, model: nn.Module, valid_error: float) -> None:
+    """Keep a copy of the weights when their valid error is the lowest so far (--select-on-valid)."""
+    if state["best_valid"] is None or valid_error < state["best_valid"]:
+        state["best_valid"] = valid_error
+        state["best_model"] = {k: v.detach().clone() for k, v in model.state_dict().items()}
+
+
+def log(out: Path, record: dict) -> None:
+    """One epoch's line, appended to log.txt and shown on the terminal."""
+    line = " ".join(f"{k}={v:.4f}" if isinstance(v, float) else f"{k}={v}" for k, v in record.items())
+    with (out / LOG).open("a") as f:
+        print(line, file=f)
+    tqdm.write(line)
+
+
+def final_evaluation(config: Config, model: nn.Module, data: dict[str, Images], state: dict,
+                     device: torch.device) -> tuple[float | None, int | None]:
+    """The kept weights (BN statistics recomputed if asked): test error, disagreements under quarter turns."""
     if state["best_model"] is not None:
         model.load_state_dict(state["best_model"])
     if config.recompute_bn:
-        recompute_batch_norm(model, train_data, device)
-    results = {
-        "model": config.model, "group": config.group if config.model in TABLE2_MODELS else None,
-        "params": count_parameters(model), "data": source, "train_images": len(train_data),
-        "test_images": len(test_data), "config": asdict(config), "epochs": config.epochs,
-        "seed": config.seed, "device": str(device), "device_name": device_name(device),
-        "cpu_threads": torch.get_num_threads(), "world_size": world, "replicas_in_sync": in_sync,
-        "mixed_precision": str(amp) if amp else None,
-        "train_time_s": state["train_time_s"],
-        "test_error": error_rate(model, test_data, device) if config.evaluate_test else None,
-        "best_valid_error": state["best_valid"], "history": state["history"], "versions": versions(),
-    }
-    if config.evaluate_test and (config.model.startswith("p4") or config.group in ("p4", "p4m")):
-        results["rotation_disagreements"] = invariance_disagreements(model, test_data, device)
-    torch.save(model.state_dict(), out / "model.pt")
-    write_json(results, out / "results.json")
-    return results
-
-
-def print_table(folders: list[Path]) -> None:
-    """Test errors of finished runs side by side, from their results.json."""
-    print(f"{'model':<16}{'params':>8}{'epochs':>8}{'train time':>12}{'test error':>12}")
-    for folder in folders:
-        r = json.loads((Path(folder) / "results.json").read_text())
-        print(f"{r['model']:<16}{r['params']:>8}{r['epochs']:>8}{r['train_time_s']:>10.0f} s"
-              f"{100 * r['test_error']:>11.2f}%")
-
-
-def load_trained(out: Path, device: torch.device | str = "cpu") -> tuple[nn.Module, dict]:
-    """The network of a finished run (its model.pt, read with weights_only=True) and its results."""
-    results = json.loads((Path(out) / "results.json").read_text())
-    model = build_model(Config(**results["config"]))
-    model.load_state_dict(torch.load(Path(out) / "model.pt", map_location="cpu", weights_only=True))
-    return model.to(device).eval(), results
+        recompute_batch_norm(model, data["train"], device)
+    if not config.evaluate_test:
+        return None, None
+    test_error = error_rate(model, data["test"], device)
+    if not quarter_turn_invariant(config):
+        return test_error, None
+    return test_error, invariance_disagreements(model, data["test"], device)
 
 
 class _OneLineParser(argparse.ArgumentParser):
@@ -416,12 +345,12 @@ def parse_args(argv: list[str] | None) -> tuple[Config, Path, bool]:
     """The command line as a Config, the output folder and the resume flag."""
     p = _OneLineParser(prog="python -m gcnn_edu.train", description=__doc__.splitlines()[0])
     p.add_argument("--model", choices=sorted(MODELS) + sorted(TABLE2_MODELS), default="p4cnn")
-    p.add_argument("--data", choices=MNIST_KINDS + CIFAR_KINDS, default=None,
-                   help="default: sample for Table 1 networks, cifar10 for Table 2 networks")
+    p.add_argument("--data", choices=tuple(DATA_SOURCES), default=None,
+                   help=f"default: {DEFAULT_DATA[1]} (networks of Table 1), {DEFAULT_DATA[2]} (Table 2)")
     p.add_argument("--group", choices=("z2", "p4", "p4m"), default="z2",
                    help="the group of a Table 2 network (allcnnc, resnet44)")
     p.add_argument("--epochs", type=int, default=None,
-                   help="default: 100 (p4 networks of Table 1), 300 (the others)")
+                   help="default: 100 (the G-CNNs of Table 1), 300 (the others)")
     p.add_argument("--batch-size", type=int, default=128)
     p.add_argument("--lr", type=float, default=1e-3)
     p.add_argument("--weight-decay", type=float, default=0.0)
@@ -450,8 +379,8 @@ def parse_args(argv: list[str] | None) -> tuple[Config, Path, bool]:
         p.error(f"--dropout applies to the Table 1 networks; {args.model} has the paper's own")
     if args.model in MODELS and args.group != "z2":
         p.error(f"--group applies to allcnnc and resnet44; {args.model} has its group built in")
-    epochs = DEFAULT_EPOCHS[args.model] if args.epochs is None else args.epochs
-    data = ("sample" if args.model in MODELS else "cifar10") if args.data is None else args.data
+    epochs = default_epochs(args.model) if args.epochs is None else args.epochs
+    data = DEFAULT_DATA[model_table(args.model)] if args.data is None else args.data
     name = args.model if args.model in MODELS else f"{args.model}-{args.group}"
     out = Path("runs") / f"{name}-seed{args.seed}" if args.out is None else args.out
     config = Config(model=args.model, data=data, group=args.group, epochs=epochs, batch_size=args.batch_size,

