@@ -2,11 +2,16 @@
 
 import json
 import shutil
+from dataclasses import asdict
 from pathlib import Path
 
 import pytest
+import torch
 
 from gcnn_edu import table1
+from gcnn_edu.models import P4CNN, Z2CNN
+from gcnn_edu.runs import save_results
+from gcnn_edu.train import Config
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -103,3 +108,21 @@ def test_the_figure_shows_p4cnn_with_an_exact_quarter_turn_period():
         p4cnn, z2cnn = (figure["accuracy"][f"{protocol}/{m}"] for m in ("p4cnn", "z2cnn"))
         assert len(p4cnn) == len(figure["angles"]) and p4cnn[:-step] == p4cnn[step:], protocol
         assert z2cnn[:-step] != z2cnn[step:], protocol  # a planar CNN has no such period
+
+
+
+def test_the_figure_is_drawn_from_the_seed_0_runs(tmp_path, monkeypatch, sample_test):
+    """figure() on untrained P4CNN and Z2CNN "runs" and the sample's test digits, at a few angles."""
+    for model, network in (("p4cnn", P4CNN), ("z2cnn", Z2CNN)):
+        torch.manual_seed(0)
+        save_results(tmp_path / "ours" / f"{model}-seed0", network(), {"config": asdict(Config(model=model))})
+    monkeypatch.setattr(table1, "RESULTS", tmp_path)
+    monkeypatch.setattr(table1, "FIGURE_ANGLES", [0, 30, 90, 120])
+    monkeypatch.setattr(table1, "rotated_mnist_splits", lambda splits, kind: ({"test": sample_test}, kind))
+    out = table1.figure(tmp_path / "figure.png")
+    assert out.read_bytes().startswith(b"\x89PNG")
+    assert sorted(p.name for p in tmp_path.glob("figure*")) == ["figure.json", "figure.png"]
+    curves = json.loads((tmp_path / "figure.json").read_text())
+    assert sorted(curves["accuracy"]) == ["ours/p4cnn", "ours/z2cnn"] and curves["angles"] == [0, 30, 90, 120]
+    p4cnn = curves["accuracy"]["ours/p4cnn"]
+    assert p4cnn[0] == p4cnn[2] and p4cnn[1] == p4cnn[3]  # exact quarter turns: the same accuracy
