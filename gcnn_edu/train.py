@@ -37,10 +37,9 @@ from tqdm.auto import tqdm
 from .data import DataError, random_rotation
 from .datasets import DATA_SOURCES, DEFAULT_DATA, Augmentation, Images, data_names, data_source
 from .evaluate import error_rate, invariance_disagreements, recompute_batch_norm
+from .groups import GROUPS
 from .models import MODELS, TABLE2_MODELS, count_parameters
 from .runs import LOG, build_model, device_name, load_checkpoint, save_checkpoint, save_results, versions
-
-DEFAULT_EPOCHS = {"z2cnn": 300, "allcnnc": 300, "resnet44": 300}  # 100 for the G-CNNs of Table 1
 
 
 @dataclass
@@ -75,7 +74,7 @@ class Process:
 
 def default_epochs(model: str) -> int:
     """The original experiment code's epochs: 100 for the G-CNNs of Table 1, 300 for the others."""
-    return DEFAULT_EPOCHS.get(model, 100)
+    return 300 if model_table(model) == 2 or MODELS[model].group.trivial else 100
 
 
 def model_table(model: str) -> int:
@@ -85,11 +84,6 @@ def model_table(model: str) -> int:
     if model in TABLE2_MODELS:
         return 2
     raise ValueError(f"--model must be one of {sorted(MODELS) + sorted(TABLE2_MODELS)}, got {model!r}")
-
-
-def quarter_turn_invariant(config: Config) -> bool:
-    """Whether the network's group holds the quarter turns (all but Z2CNN and the z2 networks)."""
-    return config.model != "z2cnn" if config.model in MODELS else config.group != "z2"
 
 
 def resolve_device(name: str) -> torch.device:
@@ -329,7 +323,7 @@ def final_evaluation(config: Config, model: nn.Module, data: dict[str, Images], 
     if not config.evaluate_test:
         return None, None
     test_error = error_rate(model, data["test"], device)
-    if not quarter_turn_invariant(config):
+    if model.group.rotations % 4:  # no quarter turns in the network's group (Z2CNN, z2 networks)
         return test_error, None
     return test_error, invariance_disagreements(model, data["test"], device)
 
@@ -347,7 +341,7 @@ def parse_args(argv: list[str] | None) -> tuple[Config, Path, bool]:
     p.add_argument("--model", choices=sorted(MODELS) + sorted(TABLE2_MODELS), default="p4cnn")
     p.add_argument("--data", choices=tuple(DATA_SOURCES), default=None,
                    help=f"default: {DEFAULT_DATA[1]} (networks of Table 1), {DEFAULT_DATA[2]} (Table 2)")
-    p.add_argument("--group", choices=("z2", "p4", "p4m"), default="z2",
+    p.add_argument("--group", choices=sorted(GROUPS), default="z2",
                    help="the group of a Table 2 network (allcnnc, resnet44)")
     p.add_argument("--epochs", type=int, default=None,
                    help="default: 100 (the G-CNNs of Table 1), 300 (the others)")
