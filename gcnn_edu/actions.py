@@ -38,15 +38,9 @@ def shift(f: torch.Tensor, u: int, v: int) -> torch.Tensor:
     return out
 
 
-def turn(f: torch.Tensor, degrees: float) -> torch.Tensor:
-    """L_R f for the rotation R by `degrees`: rot90 for the quarter turns, interpolation for the rest."""
-    quarters, rest = divmod(degrees, 90.0)
-    return torch.rot90(rotate(f, rest) if rest else f, int(quarters) % 4, dims=(-2, -1))
-
-
 def act_on_plane(g: GroupElement, f: torch.Tensor) -> torch.Tensor:
     """L_g f = L_t L_M^m L_R^r f on the last two (spatial) axes, for g = t(u, v) M^m R^r."""
-    out = turn(f, g.degrees) if g.r else f  # L_R: counterclockwise on screen
+    out = rotate(f, g.degrees) if g.r else f  # L_R: counterclockwise on screen, rot90 for quarter turns
     if g.m:
         out = torch.flip(out, dims=(-1,))  # L_M: (u, v) -> (-u, v)
     if g.u or g.v:

@@ -15,15 +15,15 @@ import torch.nn.functional as F
 from matplotlib.figure import Figure
 from torch import nn
 
-from .actions import turn
 from .groups import Group
 from .models import TableOneCNN
+from .rotation import rotate
 from .viz import draw_feature_map, show_image
 
 
 def transform_input(image: torch.Tensor, angle: int, mirror: bool) -> torch.Tensor:
     """L_g image for g = M^m R(angle): exact pixel permutation at multiples of 90, else bilinear."""
-    out = turn(image, float(angle % 360))
+    out = rotate(image, float(angle % 360))
     return torch.flip(out, dims=(-1,)) if mirror else out
 
 
