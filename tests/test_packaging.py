@@ -1,5 +1,6 @@
-"""pyproject.toml and environment.yml name the same packages; the Makefile has the two commands."""
+"""Packaging: pyproject.toml and environment.yml name the same packages; the Makefile; the module layers."""
 
+import ast
 import re
 import tomllib
 from pathlib import Path
@@ -45,3 +46,24 @@ def test_makefile_has_the_readme_commands():
         assert re.search(rf"^{target}:", makefile, re.M)
         assert f"make {target}" in readme
     assert "make test" in (ROOT / ".ci" / "run").read_text()
+
+
+# The package from the bottom up: a module may import only the modules before it.
+LAYERS = ["files", "rotation", "groups", "actions", "equivariance", "gconv", "pooling", "models", "viz",
+          "widgets", "data", "cifar", "datasets", "evaluate", "runs", "train", "table1"]
+
+
+def _package_imports(path: Path) -> set[str]:
+    """The gcnn_edu modules that a module imports (relative imports; the package itself gives its version)."""
+    tree = ast.parse(path.read_text())
+    return {node.module for node in ast.walk(tree)
+            if isinstance(node, ast.ImportFrom) and node.level == 1 and node.module}
+
+
+def test_nothing_imports_upward():
+    modules = {p.stem for p in (ROOT / "gcnn_edu").glob("*.py")} - {"__init__"}
+    assert modules == set(LAYERS), "a module was added or removed: place it in LAYERS"
+    for name in LAYERS:
+        upward = {m for m in _package_imports(ROOT / "gcnn_edu" / f"{name}.py")
+                  if LAYERS.index(m) > LAYERS.index(name)}
+        assert not upward, f"gcnn_edu/{name}.py imports {sorted(upward)}, which come after it"
