@@ -40,7 +40,9 @@ def shift(f: torch.Tensor, u: int, v: int) -> torch.Tensor:
 
 def act_on_plane(g: GroupElement, f: torch.Tensor) -> torch.Tensor:
     """L_g f = L_t L_M^m L_R^r f on the last two (spatial) axes, for g = t(u, v) M^m R^r."""
-    out = rotate(f, g.degrees) if g.r else f  # L_R: counterclockwise on screen, rot90 for quarter turns
+    quarters, rest = divmod(g.degrees, 90.0)
+    out = rotate(f, rest) if rest else f  # C8's 45 degrees: interpolated
+    out = torch.rot90(out, int(quarters), dims=(-2, -1))  # L_R: counterclockwise on screen, exact
     if g.m:
         out = torch.flip(out, dims=(-1,))  # L_M: (u, v) -> (-u, v)
     if g.u or g.v:

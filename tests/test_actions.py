@@ -125,3 +125,11 @@ def test_bad_inputs_name_expected_and_actual_shapes():
         act_on_feature_map(P4M.element(1, 0), torch.zeros(4, 7, 7), P4)
     # a p4 element acts on a p4m map when the map's group is given
     assert act_on_feature_map(P4.element(1), torch.zeros(8, 7, 7), P4M).shape == (8, 7, 7)
+
+
+def test_quarter_turns_and_mirrors_permute_any_dtype():
+    """Exact permutations: integer tensors (e.g. pixel indices) move as well as floats."""
+    index = torch.arange(9).reshape(3, 3)
+    assert torch.equal(act_on_image(P4M.element(1, 1), index), torch.flip(torch.rot90(index, 1), dims=(-1,)))
+    assert torch.equal(act_on_feature_map(P4.element(2), torch.arange(36).reshape(4, 3, 3))[0],
+                       torch.rot90(torch.arange(36).reshape(4, 3, 3)[2], 2))
