@@ -65,7 +65,10 @@ def show_image(ax: Axes, image: torch.Tensor | np.ndarray, title: str = "", **kw
     return ax
 
 
-RING_CENTRE = (0.5, 0.47)  # a little below the middle: room for a title
+RING_CENTRE = (0.5, 0.46)  # a little below the middle: room for a title
+# (radius, plane size) in fractions of a square (sub)figure: p4's four planes, a ring of eight (C8 and
+# p4m's outer ring) and p4m's inner ring; they leave room for a label outside every plane.
+RING_P4, RING_8, RING_INNER = (0.27, 0.24), (0.32, 0.185), (0.14, 0.135)
 
 
 def _on_ring(angle: float, radius: float) -> tuple[float, float]:
@@ -73,17 +76,22 @@ def _on_ring(angle: float, radius: float) -> tuple[float, float]:
     return RING_CENTRE[0] + radius * math.cos(angle), RING_CENTRE[1] + radius * math.sin(angle)
 
 
+def _ring_angle(r: int, n: int) -> float:
+    """Where plane r of n sits on a ring (radians): r = 0 at the top, then counterclockwise (Figure 1)."""
+    return math.pi / 2 + 2 * math.pi * r / n
+
+
 def _ring_position(r: int, n: int, radius: float, size: float) -> list[float]:
     """[left, bottom, width, height] of plane r of n on a ring: r = 0 at the top, counterclockwise."""
-    x, y = _on_ring(math.pi / 2 + 2 * math.pi * r / n, radius)
+    x, y = _on_ring(_ring_angle(r, n), radius)
     return [x - size / 2, y - size / 2, size, size]
 
 
 def _ring_arrows(fig: Figure | SubFigure, n: int, radius: float, size: float, clockwise: bool) -> None:
     """Grey arrows between neighbouring planes of a ring: where the rotation r moves each plane."""
-    gap = math.atan2(0.6 * size, radius)  # half the angle a plane covers, and a little more
+    gap = math.atan2(0.5 * size, radius)  # about half the angle a plane covers
     for r in range(n):
-        a, b = math.pi / 2 + 2 * math.pi * r / n + gap, math.pi / 2 + 2 * math.pi * (r + 1) / n - gap
+        a, b = _ring_angle(r, n) + gap, _ring_angle(r + 1, n) - gap
         start, end = _on_ring(a, radius), _on_ring(b, radius)
         if clockwise:
             start, end = end, start
@@ -92,36 +100,61 @@ def _ring_arrows(fig: Figure | SubFigure, n: int, radius: float, size: float, cl
                                        color="gray", linewidth=1.2))
 
 
-def _plane(fig: Figure | SubFigure, rect: list[float], plane: torch.Tensor, name: str, vmin: float,
-           vmax: float) -> Axes:
-    """One plane of a feature map at `rect`, labelled with its element's name."""
-    ax = show_image(fig.add_axes(rect), plane, vmin=vmin, vmax=vmax)
-    ax.text(0.04, 0.96, name, transform=ax.transAxes, va="top", fontsize=9, color="white",
-            bbox={"facecolor": "black", "alpha": 0.5, "pad": 1.5, "linewidth": 0})
+def _label_outside(ax: Axes, name: str, angle: float) -> None:
+    """The plane's element name just outside its border, in the direction `angle` (radians)."""
+    c, s = math.cos(angle), math.sin(angle)
+    x, ha = (0.5, "center") if abs(c) < 0.38 else (1.04, "left") if c > 0 else (-0.04, "right")
+    y, va = (0.5, "center") if abs(s) < 0.38 else (1.03, "bottom") if s > 0 else (-0.03, "top")
+    ax.text(x, y, name, transform=ax.transAxes, ha=ha, va=va, fontsize=10)
+
+
+def _plane(fig: Figure | SubFigure, rect: list[float], plane: torch.Tensor, name: str,
+           vlim: tuple[float, float], label_angle: float) -> Axes:
+    """One plane of a feature map at `rect`, its element's name outside it (towards `label_angle`)."""
+    ax = show_image(fig.add_axes(rect), plane, vmin=vlim[0], vmax=vlim[1])
+    _label_outside(ax, name, label_angle)
     return ax
 
 
-def draw_feature_map(fig: Figure | SubFigure, f: torch.Tensor | np.ndarray, group: Group,
-                     title: str = "") -> list[Axes]:
-    """Figure 1 (p4: the planes on a cycle) or Figure 2 (p4m: two cycles joined by mirror lines).
-
-    f is one channel of a feature map on `group`, (S, H, W); plane s is the map at M^m R^r. Grey
-    arrows show where the rotation r moves each plane (and rotates it); with mirrors, red lines
-    join the planes that m swaps, and r turns the inner (mirrored) ring the other way.
-    """
+def _check_map(f: torch.Tensor | np.ndarray, group: Group, what: str) -> torch.Tensor:
+    """f as a float tensor (S, H, W) on `group`, or a ValueError naming the expected shape."""
     f = torch.as_tensor(f).detach().float().cpu()
     if f.dim() != 3 or f.shape[0] != group.order or group.trivial:
-        raise ValueError(f"draw_feature_map: expected one channel (S, H, W) of a map on {group.name}, "
+        raise ValueError(f"{what}: expected one channel (S, H, W) of a map on {group.name}, "
                          f"S = {group.order}, got {tuple(f.shape)}")
-    names, n = group.names(), group.rotations
-    vmin, vmax = f.min().item(), f.max().item()
-    radius, size = (0.36, 0.22) if group.mirrors else (0.36, 0.19) if n > 4 else (0.31, 0.3)
-    axes = [_plane(fig, _ring_position(r, n, radius, size), f[r], names[r], vmin, vmax) for r in range(n)]
+    return f
+
+
+def _limits(maps: list[torch.Tensor], vlim: tuple[float, float] | None) -> tuple[float, float]:
+    """One colour scale for all planes of all `maps`: `vlim`, or their joint minimum and maximum."""
+    if vlim is not None:
+        if len(vlim) != 2 or not vlim[0] < vlim[1]:
+            raise ValueError(f"vlim: expected (low, high) with low < high, got {vlim!r}")
+        return float(vlim[0]), float(vlim[1])
+    low, high = min(m.min().item() for m in maps), max(m.max().item() for m in maps)
+    return (low, high) if low < high else (low - 1.0, high + 1.0)
+
+
+def draw_feature_map(fig: Figure | SubFigure, f: torch.Tensor | np.ndarray, group: Group,
+                     title: str = "", vlim: tuple[float, float] | None = None) -> list[Axes]:
+    """Figure 1 (p4: the planes on a cycle) or Figure 2 (p4m: two cycles joined by mirror lines).
+
+    f is one channel of a feature map on `group`, (S, H, W); plane s is the map at M^m R^r, named
+    just outside it. Grey arrows show where the rotation r moves each plane (and rotates it); with
+    mirrors, red lines join the planes that m swaps, and r turns the inner (mirrored) ring the other
+    way. All planes share one colour scale: `vlim` = (low, high), or f's minimum and maximum.
+    """
+    f = _check_map(f, group, "draw_feature_map")
+    names, n, vlim = group.names(), group.rotations, _limits([f], vlim)
+    radius, size = RING_8 if group.mirrors or n > 4 else RING_P4
+    axes = [_plane(fig, _ring_position(r, n, radius, size), f[r], names[r], vlim, _ring_angle(r, n))
+            for r in range(n)]
     _ring_arrows(fig, n, radius, size, clockwise=False)
     if group.mirrors:
-        inner = [_ring_position(r, n, 0.165, 0.15) for r in range(n)]
-        axes += [_plane(fig, rect, f[n + r], names[n + r], vmin, vmax) for r, rect in enumerate(inner)]
-        _ring_arrows(fig, n, 0.165, 0.15, clockwise=True)
+        radius, size = RING_INNER
+        axes += [_plane(fig, _ring_position(r, n, radius, size), f[n + r], names[n + r], vlim,
+                        _ring_angle(r, n) + math.pi) for r in range(n)]  # labels towards the centre
+        _ring_arrows(fig, n, radius, size, clockwise=True)
         for outer_ax, inner_ax in zip(axes[:n], axes[n:], strict=True):  # m joins r^k and m r^k
             fig.add_artist(ConnectionPatch((0.5, 0.5), (0.5, 0.5), "axes fraction", "axes fraction",
                                            axesA=outer_ax, axesB=inner_ax, color="tab:red",
@@ -134,15 +167,74 @@ def draw_feature_map(fig: Figure | SubFigure, f: torch.Tensor | np.ndarray, grou
     return axes
 
 
-def plot_feature_map(f: torch.Tensor | np.ndarray, group: Group, title: str = "") -> Figure:
+def plot_feature_map(f: torch.Tensor | np.ndarray, group: Group, title: str = "",
+                     vlim: tuple[float, float] | None = None) -> Figure:
     """A new figure with `draw_feature_map` (Figure 1 for p4, Figure 2 for p4m, a ring of 8 for C8)."""
-    fig = plt.figure(figsize=(6.0, 6.0) if group.order > 4 else (4.4, 4.4))
-    draw_feature_map(fig, f, group, title)
+    fig = plt.figure(figsize=(RING_INCHES[group.order > 4],) * 2)
+    draw_feature_map(fig, f, group, title, vlim)
     return fig
 
 
-def plot_images(images: list, titles: list[str], ncols: int | None = None, size: float = 1.8) -> Figure:
-    """A row (or grid) of planes with titles."""
+RING_INCHES = (3.4, 4.4)  # the side of a ring's square: four planes, or eight
+INPUT_INCHES = 1.5  # the width of the column that shows the input beside a ring
+
+
+def draw_input_and_map(fig: Figure | SubFigure, image: torch.Tensor | np.ndarray,
+                       f: torch.Tensor | np.ndarray, group: Group, title: str = "",
+                       input_title: str = "input f", vlim: tuple[float, float] | None = None,
+                       ) -> tuple[Axes, list[Axes]]:
+    """An input image (grey) and, to its right, one channel of its feature map drawn as Figures 1-2.
+
+    `title` goes above the ring; a colour bar under the input gives the map's scale (`vlim` or
+    f's range). `fig` should be INPUT_INCHES + RING_INCHES wide and RING_INCHES high, so that the
+    ring's planes are square. Returns the input's axes and the planes' axes.
+    """
+    f = _check_map(f, group, "draw_input_and_map")
+    image = torch.as_tensor(image).detach().float().cpu().squeeze()
+    if image.dim() != 2:
+        raise ValueError(f"draw_input_and_map: expected one grey image (H, W), got {tuple(image.shape)}")
+    ring_inches = RING_INCHES[group.order > 4]
+    left, right = fig.subfigures(1, 2, width_ratios=[INPUT_INCHES, ring_inches], wspace=0)
+    aspect = left.bbox.width / left.bbox.height  # the column's width over its height
+    side = 0.62  # the input's side as a fraction of the column's width, centred on the ring's centre
+    input_ax = left.add_axes([0.08, RING_CENTRE[1] - side * aspect / 2, side, side * aspect])
+    show_image(input_ax, image, input_title, cmap="gray_r")
+    input_ax.title.set_fontsize(11)
+    left.text(0.86, RING_CENTRE[1], "⋆ ψ\n⟶", ha="center", va="center", fontsize=13,
+              transform=left.transSubfigure)
+    axes = draw_feature_map(right, f, group, title, vlim)
+    bar = left.add_axes([0.08, RING_CENTRE[1] - side * aspect / 2 - 0.16, side, 0.025])
+    left.colorbar(axes[0].images[0], cax=bar, orientation="horizontal")
+    bar.tick_params(labelsize=8)
+    bar.set_title("value of the map", fontsize=9)
+    return input_ax, axes
+
+
+def plot_inputs_and_maps(pairs: list[tuple], group: Group, titles: list[str],
+                         input_titles: list[str] | None = None) -> Figure:
+    """Side by side, each input beside its feature map's ring (Figures 1-2), on one colour scale.
+
+    pairs: (image (H, W), one channel (S, H, W) of its feature map on `group`), e.g. f ⋆ ψ and
+    (L_g f) ⋆ ψ to show the paper's "a feature map and its rotation by r".
+    """
+    counts = {len(pairs), len(titles), len(pairs if input_titles is None else input_titles)}
+    if not pairs or len(counts) != 1:
+        raise ValueError(f"plot_inputs_and_maps: expected one or more (image, map) pairs and one title "
+                         f"(and input title) per pair, got {len(pairs)} pairs, {len(titles)} titles and "
+                         f"{'no' if input_titles is None else len(input_titles)} input titles")
+    maps = [_check_map(f, group, "plot_inputs_and_maps") for _, f in pairs]
+    vlim, ring_inches = _limits(maps, None), RING_INCHES[group.order > 4]
+    fig = plt.figure(figsize=((INPUT_INCHES + ring_inches) * len(pairs), ring_inches))
+    cells = fig.subfigures(1, len(pairs), wspace=0, squeeze=False)[0]
+    input_titles = input_titles or ["input"] * len(pairs)
+    for cell, (image, _), f, title, input_title in zip(cells, pairs, maps, titles, input_titles, strict=True):
+        draw_input_and_map(cell, image, f, group, title, input_title, vlim)
+    return fig
+
+
+def plot_images(images: list, titles: list[str], ncols: int | None = None, size: float = 1.8,
+                vlim: tuple[float, float] | None = None) -> Figure:
+    """A row (or grid) of planes with titles; each on its own colour scale, or all on `vlim` = (low, high)."""
     if len(titles) != len(images):
         raise ValueError(f"plot_images: expected one title per image, got {len(images)} images and "
                          f"{len(titles)} titles")
@@ -151,7 +243,8 @@ def plot_images(images: list, titles: list[str], ncols: int | None = None, size:
     fig, axes = plt.subplots(nrows, ncols, figsize=(size * ncols, size * nrows + 0.3), squeeze=False)
     for ax in axes.flat[len(images):]:
         ax.axis("off")
+    limits = {} if vlim is None else dict(zip(("vmin", "vmax"), _limits([], vlim), strict=True))
     for ax, image, title in zip(axes.flat[: len(images)], images, titles, strict=True):
-        show_image(ax, torch.as_tensor(image).detach().float().cpu(), title)
+        show_image(ax, torch.as_tensor(image).detach().float().cpu(), title, **limits)
     fig.tight_layout()
     return fig

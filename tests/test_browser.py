@@ -1,8 +1,9 @@
 """The rotate-and-watch widget in a real browser: JupyterLab 4 and Notebook 7 in headless Chromium.
 
 Starts a Jupyter server on 127.0.0.1 (fresh config and runtime folders, a token) on a copy of
-notebooks/03_feature_maps.ipynb, runs all cells in the browser, moves the widget's slider to 90 and
-180 degrees and toggles the mirror, and checks that the feature-map picture changes and settles.
+notebooks/03_feature_maps.ipynb, runs all cells in the browser (the notebook leaves the widget at 90
+degrees with the mirror on), moves the widget's slider to 180 and 270 degrees and unticks the mirror,
+and checks that the feature-map picture changes and settles.
 Screenshots go to tests/artifacts/browser/. The server and the browser are stopped in every outcome.
 """
 
@@ -189,15 +190,17 @@ def run_all_cells(page: Page, command: str) -> None:
 
 
 def exercise_widget(page: Page, interface: str) -> None:
-    """Slider to 90 and 180 degrees, then the mirror: the picture must change and settle each time."""
+    """From 90 degrees and the mirror: slider to 180 and 270, mirror off; the picture changes each time."""
     shots = ARTIFACTS / interface
     shots.mkdir(parents=True, exist_ok=True)
     page.locator("img.widget-image").last.scroll_into_view_if_needed()
     current = picture(page)
     page.screenshot(path=str(shots / "0-start.png"))
-    steps = [("1-slider-90", lambda: set_slider(page, 90)),
-             ("2-slider-180", lambda: set_slider(page, 180)),
-             ("3-mirror", lambda: page.locator(".widget-checkbox input").last.click())]
+    status = page.locator(".widget-html-content").last.inner_text()
+    assert "g = M R(90°): an element of p4m" in status  # as the notebook leaves it
+    steps = [("1-slider-180", lambda: set_slider(page, 180)),
+             ("2-slider-270", lambda: set_slider(page, 270)),
+             ("3-mirror-off", lambda: page.locator(".widget-checkbox input").last.click())]
     for name, action in steps:
         action()
         new = settled_picture(page, current)
@@ -205,7 +208,7 @@ def exercise_widget(page: Page, interface: str) -> None:
         page.screenshot(path=str(shots / f"{name}.png"))
         current = new
     status = page.locator(".widget-html-content").last.inner_text()
-    assert "m rotation by 180°, an element of p4m" in status
+    assert "g = R(270°): an element of p4m" in status
 
 
 @pytest.fixture

@@ -10,6 +10,7 @@ from gcnn_edu.viz import (
     plot_cayley_table,
     plot_feature_map,
     plot_images,
+    plot_inputs_and_maps,
     plot_orbit,
 )
 
@@ -59,6 +60,51 @@ def test_feature_map_figures(group):
     assert all((torch.as_tensor(a.data) == f[s]).all() for s, a in enumerate(shown))
 
 
+@pytest.mark.parametrize("group", [P4, P4M, C8], ids=repr)
+def test_plane_labels_sit_outside_the_planes(group):
+    fig = plot_feature_map(torch.randn(group.order, 9, 9), group)
+    for ax in fig.axes:
+        x, y = ax.texts[0].get_position()
+        assert not (0 <= x <= 1 and 0 <= y <= 1), ax.texts[0].get_text()
+
+
+def test_a_shared_colour_scale():
+    f = torch.randn(4, 7, 7)
+    fig = plot_feature_map(f, P4, vlim=(-5.0, 5.0))
+    assert all(ax.images[0].get_clim() == (-5.0, 5.0) for ax in fig.axes)
+    with pytest.raises(ValueError, match=r"expected \(low, high\) with low < high, got \(1.0, 1.0\)"):
+        plot_feature_map(f, P4, vlim=(1.0, 1.0))
+
+
+@pytest.mark.parametrize("group", [P4, P4M, C8], ids=repr)
+def test_inputs_beside_their_maps(group):
+    """Figure 2 as the paper draws it: a map and its rotation by r, each beside its input, one scale."""
+    image = torch.zeros(9, 9)
+    image[1:4, 2] = 1
+    f = torch.randn(group.order, 9, 9)
+    f_r = act_on_feature_map(group.element(r=1), f)
+    fig = plot_inputs_and_maps([(image, f), (torch.rot90(image), f_r)], group, ["f ⋆ ψ", "(L_r f) ⋆ ψ"],
+                               ["f", "L_r f"])
+    titled = [ax for ax in fig.axes if ax.get_title() in ("f", "L_r f")]
+    assert [ax.get_title() for ax in titled] == ["f", "L_r f"]
+    planes = [ax for ax in fig.axes if ax.texts]
+    assert len(planes) == 2 * group.order
+    assert [ax.texts[0].get_text() for ax in planes] == group.names() * 2
+    low, high = min(f.min(), f_r.min()).item(), max(f.max(), f_r.max()).item()
+    assert all(ax.images[0].get_clim() == pytest.approx((low, high)) for ax in planes)
+    assert {t.get_text() for t in fig.findobj(lambda a: hasattr(a, "get_text"))} >= {"f ⋆ ψ", "(L_r f) ⋆ ψ"}
+
+
+def test_inputs_and_maps_refuse_bad_arguments():
+    pair = (torch.zeros(9, 9), torch.zeros(4, 9, 9))
+    with pytest.raises(ValueError, match="one title .* per pair, got 2 pairs, 1 titles and no input titles"):
+        plot_inputs_and_maps([pair, pair], P4, ["a"])
+    with pytest.raises(ValueError, match=r"on p4m, S = 8, got \(4, 9, 9\)"):
+        plot_inputs_and_maps([pair], P4M, ["a"])
+    with pytest.raises(ValueError, match=r"one grey image \(H, W\), got \(3, 9, 9\)"):
+        plot_inputs_and_maps([(torch.zeros(3, 9, 9), pair[1])], P4, ["a"])
+
+
 def test_figure_1_rotation_moves_planes_along_the_cycle():
     """Plane s of L_r f is plane s-1 of f, rotated: what the arrows of Figure 1 say."""
     f = torch.randn(4, 7, 7)
@@ -78,6 +124,11 @@ def test_feature_map_figure_rejects_bad_shapes():
 def test_plot_images_grid():
     fig = plot_images([torch.zeros(5, 5)] * 5, [str(i) for i in range(5)], ncols=3)
     assert len(fig.axes) == 6 and sum(bool(ax.images) for ax in fig.axes) == 5
+
+
+def test_plot_images_on_one_colour_scale():
+    fig = plot_images([torch.zeros(5, 5), torch.ones(5, 5)], ["a", "b"], vlim=(0.0, 2.0))
+    assert [ax.images[0].get_clim() for ax in fig.axes] == [(0.0, 2.0)] * 2
 
 
 def test_plot_images_needs_one_title_per_image():

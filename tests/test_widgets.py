@@ -7,9 +7,9 @@ from gcnn_edu.actions import act_on_feature_map
 from gcnn_edu.data import rotated_mnist
 from gcnn_edu.equivariance import relative_error
 from gcnn_edu.gconv import LiftingConv2d
-from gcnn_edu.groups import P4M
+from gcnn_edu.groups import C8, P4, P4M
 from gcnn_edu.models import P4CNN, P8CNN, Z2CNN
-from gcnn_edu.widgets import rotate_and_watch, transform_input
+from gcnn_edu.widgets import describe_element, rotate_and_watch, transform_input
 
 DIGIT = rotated_mnist("test")[0][0]
 
@@ -28,7 +28,7 @@ def test_the_slider_at_90_degrees_rotates_and_permutes_the_maps(p4m_widget):
     expected = act_on_feature_map(P4M.element(0, 1), w.base_maps)
     assert relative_error(w.last_maps, expected) < 1e-5
     assert bytes(w.picture.value) != before
-    assert "an element of p4m" in w.status.value
+    assert w.status.value.startswith("g = R(90°): an element of p4m: the maps move exactly")
 
 
 def test_the_mirror_checkbox_applies_m(p4m_widget):
@@ -88,3 +88,31 @@ def test_transform_input_is_exact_at_quarter_turns():
 def test_an_rgb_image_is_named():
     with pytest.raises(ValueError, match=r"one grey image .*got shape \(3, 28, 28\)"):
         rotate_and_watch(LiftingConv2d(1, 3, 5, "p4"), torch.zeros(3, 28, 28))
+
+
+def test_the_picture_names_g_and_labels_its_axes(p4m_widget):
+    w = p4m_widget
+    w.angle.value, w.mirror.value = 270, True
+    assert w.title.get_text() == "g = M R(270°) = mr³ in p4m: turn by 270°, then mirror u -> -u"
+    bars = w.bars[0].axes
+    assert (bars.get_xlabel(), bars.get_ylabel()) == ("channel", "max over G and the plane")
+    assert w.input_ax.get_title() == "input L_g f" and len(w.map_axes) == 8
+    assert all(ax.images[0].get_clim() == w.clim for ax in w.map_axes)
+    width, height = (int.from_bytes(bytes(w.picture.value)[i:i + 4], "big") for i in (16, 20))  # PNG header
+    assert (width, height) == (950, 485)  # 9.5 x 4.85 inches at 100 dpi
+
+
+def test_a_network_labels_its_bars_with_classes():
+    torch.manual_seed(0)
+    w = rotate_and_watch(P4CNN(), DIGIT, dpi=50)
+    bars = w.bars[0].axes
+    assert (bars.get_xlabel(), bars.get_ylabel()) == ("class", "probability")
+    assert w.title.get_text() == "g = R(0°) = e in p4: turn by 0°"
+
+
+def test_describe_element():
+    assert describe_element(P4M, 180, True) == "M R(180°) = mr² in p4m"
+    assert describe_element(C8, 45, False) == "R(45°) = r in c8"
+    assert describe_element(C8, 360, False) == "R(0°) = e in c8"
+    assert describe_element(P4, 90, True) == "M R(90°), not an element of p4"
+    assert describe_element(P4, 30, False) == "R(30°), not an element of p4"
