@@ -2,14 +2,19 @@
 
 A run folder holds log.txt (one line per epoch), checkpoint.pt (rewritten after every epoch, for
 --resume), and once training ends model.pt (the weights) and results.json (test error, history,
-configuration, machine and versions).
+configuration, data, machine and versions). A run locks its folder while it writes (.lock), and
+refuses a folder that holds another run unless told to resume it or to overwrite it.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import pickle
 import platform
+import zipfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -18,10 +23,34 @@ import torchvision
 from torch import nn
 
 from . import __version__
-from .files import save_torch, write_json
+from .files import locked, remove_temporaries, save_torch, write_json, write_text
 from .models import MODELS, TABLE2_MODELS
 
 CHECKPOINT, RESULTS_JSON, MODEL_PT, LOG = "checkpoint.pt", "results.json", "model.pt", "log.txt"
+RUN_FILES = (CHECKPOINT, RESULTS_JSON, MODEL_PT, LOG)
+CHECKPOINT_KEYS = {"config", "model", "optimizer", "state", "scheduler"}
+
+
+class RunError(Exception):
+    """A run folder is in the way or its files are unusable; the message names the file and why."""
+
+
+@contextmanager
+def claim(out: Path, resume: bool = False, overwrite: bool = False) -> Iterator[Path]:
+    """Lock `out` for one run; refuse a folder holding a run unless resuming it or overwriting it."""
+    with locked(out):
+        remove_temporaries(out)
+        found = [name for name in RUN_FILES if (out / name).exists()]
+        if overwrite:
+            for name in found:
+                (out / name).unlink()
+        elif found and not resume:
+            raise RunError(f"{out} already holds a run ({', '.join(found)}): pass --resume to continue it, "
+                           f"--overwrite to replace it, or choose another --out")
+        elif found and CHECKPOINT not in found:
+            raise RunError(f"{out} holds a run ({', '.join(found)}) but no {CHECKPOINT} to resume from: "
+                           f"pass --overwrite to replace it, or choose another --out")
+        yield out
 
 
 def build_model(model: str, group: str = "z2", dropout: float | None = None) -> nn.Module:
@@ -42,15 +71,41 @@ def save_checkpoint(out: Path, config: dict, model: nn.Module, opt: torch.optim.
 
 
 def load_checkpoint(out: Path, config: dict, device: torch.device) -> dict | None:
-    """The checkpoint in `out`, or None when there is none; a ValueError when another config wrote it."""
+    """The checkpoint in `out`, or None when there is none; a RunError if unreadable or of another config."""
     path = out / CHECKPOINT
     if not path.exists():
         return None
-    saved = torch.load(path, map_location=device, weights_only=True)
+    try:
+        saved = torch.load(path, map_location=device, weights_only=True)
+    except (RuntimeError, EOFError, OSError, ValueError, pickle.UnpicklingError, zipfile.BadZipFile) as err:
+        first_line = (str(err).strip().splitlines() or [type(err).__name__])[0]
+        raise RunError(f"{path}: not a readable checkpoint ({first_line}); pass --overwrite to start "
+                       f"again") from err
+    missing = sorted(CHECKPOINT_KEYS - set(saved)) if isinstance(saved, dict) else sorted(CHECKPOINT_KEYS)
+    if missing:
+        raise RunError(f"{path}: a checkpoint without {missing}; pass --overwrite to start again")
     if saved["config"] != config:
-        raise ValueError(f"--resume: {path} was written by another configuration ({saved['config']}), "
-                         f"not {config}")
+        raise RunError(f"--resume: {path} was written by another configuration ({saved['config']}), "
+                       f"not {config}")
     return saved
+
+
+def log_line(record: dict) -> str:
+    """One epoch's record as a line of log.txt: epoch=3 loss=0.1234 ..."""
+    return " ".join(f"{k}={v:.4f}" if isinstance(v, float) else f"{k}={v}" for k, v in record.items())
+
+
+def append_log(out: Path, record: dict) -> str:
+    """Append one epoch's line to log.txt (after its checkpoint is written); the line."""
+    line = log_line(record)
+    with (out / LOG).open("a") as f:
+        print(line, file=f)
+    return line
+
+
+def rewrite_log(out: Path, history: list[dict]) -> None:
+    """log.txt as the checkpoint's history has it (on resume: no epoch twice, none missing)."""
+    write_text(out / LOG, "".join(log_line(record) + "\n" for record in history))
 
 
 def save_results(out: Path, model: nn.Module, results: dict) -> None:

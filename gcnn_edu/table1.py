@@ -10,7 +10,8 @@ all 12,000 train+valid digits, 100 epochs for the p4 networks and 300 for Z2CNN,
 Z2CNN and none in the p4 networks, batch-norm statistics recomputed over the training set before
 testing on the 50,000 test digits. Each run lands in results/table1/<protocol>/<model>-seed<k>/
 (results.json, log.txt, model.pt); `table` prints mean +- std over seeds beside the paper's numbers
-and writes results/table1/table.md.
+and writes results/table1/table.md. A run whose configuration is not its folder's protocol (another
+number of epochs, seed, schedule, ...) is refused, never averaged in.
 
 "ours" was chosen without the test set: each candidate of CANDIDATES trains the networks of
 SELECT_MODELS on the 10,000 train digits and is scored on the 2,000 valid digits
@@ -32,11 +33,11 @@ from pathlib import Path
 import matplotlib
 import torch
 
-from .data import rotated_mnist_splits
+from .data import DataError, OneLineParser, os_error, rotated_mnist_splits
 from .evaluate import accuracy_vs_angle, error_rate, recompute_batch_norm
-from .files import write_atomically, write_json, write_text
-from .runs import load_trained, read_results
-from .train import Config, default_epochs, run
+from .files import FolderInUse, write_atomically, write_json, write_text
+from .runs import RunError, load_trained, read_results
+from .train import Config, TrainingDiverged, default_epochs, fail, run
 
 ROOT = Path(__file__).resolve().parents[1]  # the repository (the package installed editable)
 RESULTS = ROOT / "results" / "table1"
@@ -77,9 +78,36 @@ def candidate_config(candidate: str, model: str, epochs: int) -> Config:
                                evaluate_test=False, recompute_bn=False, **CANDIDATES[candidate])
 
 
+def mismatches(recorded: dict, expected: Config) -> dict[str, tuple]:
+    """Settings where a run's recorded config differs from `expected`: {name: (recorded, expected)}.
+
+    A setting that older code did not record takes Config's default, as it had then.
+    """
+    found = {**dataclasses.asdict(Config()), **recorded}
+    return {k: (found.get(k), v) for k, v in dataclasses.asdict(expected).items() if found.get(k) != v}
+
+
+def check_protocol(folder: Path, results: dict, expected: Config) -> dict:
+    """The results of the run in `folder`; a RunError when it was not trained under `expected`."""
+    wrong = mismatches(results.get("config", {}), expected)
+    if wrong:
+        said = ", ".join(f"{k} {got!r} instead of {want!r}" for k, (got, want) in wrong.items())
+        raise RunError(f"{folder} is not a run of its protocol ({said}): move it out of {folder.parent}")
+    return results
+
+
+def folder_seed(folder: Path) -> int:
+    """The seed in a run folder's name <model>-seed<k>; a RunError for another name."""
+    match = re.fullmatch(r".+-seed(\d+)", folder.name)
+    if match is None:
+        raise RunError(f"{folder}: expected a folder named <model>-seed<k>")
+    return int(match.group(1))
+
+
 def finish(config: Config, out: Path) -> Path:
-    """Train (resuming where a run stopped; a finished run is kept), drop the checkpoint; the folder."""
+    """Train (resuming where a run stopped; a finished run is checked and kept), drop the checkpoint."""
     if (out / "results.json").exists():
+        check_protocol(out, read_results(out), config)
         return out
     run(config, out, resume=True)
     (out / "checkpoint.pt").unlink(missing_ok=True)
@@ -131,7 +159,8 @@ def selection_results() -> list[tuple[str, dict]]:
     """(candidate, results.json) of every finished selection run, by epochs, candidate and network."""
     found = sorted((RESULTS / "selection").glob("*-epochs/*/*/results.json"),
                    key=lambda f: (int(f.parts[-4].split("-")[0]), f.parts[-3], f.parts[-2]))
-    return [(f.parts[-3], json.loads(f.read_text())) for f in found]
+    return [(f.parts[-3], check_protocol(f.parent, json.loads(f.read_text()), candidate_config(
+        f.parts[-3], f.parts[-2], int(f.parts[-4].split("-")[0])))) for f in found]
 
 
 def last_three(r: dict) -> float:
@@ -175,8 +204,7 @@ def table() -> str:
              "device | paper (%) |", "|---|---|---|---|---|---|---|---|---|"]
     for protocol in PROTOCOLS:
         for model in NAMES:
-            found = sorted((RESULTS / protocol).glob(f"{model}-seed*/results.json"))
-            runs = [json.loads(f.read_text()) for f in found]
+            runs = protocol_runs(protocol, model)
             if not runs:
                 continue
             errors = [100 * r["test_error"] for r in runs]
@@ -186,6 +214,13 @@ def table() -> str:
                          f"{runs[0]['device_name']} | {PAPER_ERRORS[model]:.2f} |")
     data = {json.loads(f.read_text())["data"] for p in PROTOCOLS for f in RESULTS.glob(f"{p}/*/results.json")}
     return "\n".join(lines) + f"\n\nData: {', '.join(sorted(data))}.\n"
+
+
+def protocol_runs(protocol: str, model: str) -> list[dict]:
+    """The results of every finished run of `model` under `protocol`, each checked against it."""
+    found = sorted((RESULTS / protocol).glob(f"{model}-seed*/results.json"))
+    return [check_protocol(f.parent, json.loads(f.read_text()),
+                           PROTOCOLS[protocol](model, folder_seed(f.parent))) for f in found]
 
 
 def train_time(runs: list[dict]) -> str:
@@ -248,7 +283,7 @@ def figure(out: Path = RESULTS / "accuracy_vs_angle.png") -> Path:
 
 def main(argv: list[str] | None = None) -> int:
     """`python -m gcnn_edu.table1 run|select|table|figure`."""
-    parser = argparse.ArgumentParser(prog="python -m gcnn_edu.table1", description=__doc__.splitlines()[0])
+    parser = OneLineParser(prog="python -m gcnn_edu.table1", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
     one = sub.add_parser("run", help="train and test one network under a protocol")
     one.add_argument("--protocol", choices=sorted(PROTOCOLS), default="paper")
@@ -261,6 +296,19 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("table", help="rebuild results/table1/table.md and the README's table")
     sub.add_parser("figure", help="draw accuracy against the input's rotation")
     args = parser.parse_args(argv)
+    try:
+        command(args)
+    except TrainingDiverged as err:
+        return fail(str(err), code=1)
+    except (DataError, RunError, FolderInUse, ValueError) as err:
+        return fail(str(err))
+    except OSError as err:
+        return fail(os_error(err))
+    return 0
+
+
+def command(args: argparse.Namespace) -> None:
+    """Carry out one parsed command of `main`."""
     if args.command == "run":
         print(run_one(args.protocol, args.model, args.seed))
     elif args.command == "select":
@@ -272,7 +320,6 @@ def main(argv: list[str] | None = None) -> int:
         text = table()
         publish(text)
         print(text)
-    return 0
 
 
 if __name__ == "__main__":

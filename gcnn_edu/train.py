@@ -6,8 +6,10 @@ networks and 300 for Z2CNN, as the original experiment code ran them. With --sel
 trains on the 10,000 train digits and keeps the weights with the lowest error on the 2,000 valid
 digits.
 
-Every epoch ends with an atomically written checkpoint, so `--resume` continues an interrupted run
-and reaches the same weights as an uninterrupted one (same seed, same device).
+Every epoch ends with an atomically written checkpoint, then its line in log.txt, so `--resume`
+continues an interrupted run and reaches the same weights as an uninterrupted one (same seed, same
+device). A folder that holds a run is refused unless `--resume` or `--overwrite` is given; a run
+locks its folder while it writes. A loss that is not finite stops the run (exit code 1).
 
 Table 2 (CIFAR-10): `--model allcnnc|resnet44 --group z2|p4|p4m --data cifar10|cifar10+|fake`. On a
 GPU it trains in mixed precision (bf16 where supported, else fp16). Under `torchrun` it trains
@@ -17,7 +19,7 @@ of every global batch of --batch-size.
 
 from __future__ import annotations
 
-import argparse
+import contextlib
 import functools
 import math
 import os
@@ -34,12 +36,28 @@ from torch import nn
 from torch.nn.parallel import DistributedDataParallel
 from tqdm.auto import tqdm
 
-from .data import DataError, random_rotation
+from .data import DataError, OneLineParser, os_error, provenance, random_rotation
 from .datasets import DATA_SOURCES, DEFAULT_DATA, Augmentation, Images, data_names, data_source
 from .evaluate import error_rate, invariance_disagreements, recompute_batch_norm
+from .files import FolderInUse
 from .groups import GROUPS
 from .models import MODELS, TABLE2_MODELS, count_parameters
-from .runs import LOG, build_model, device_name, load_checkpoint, save_checkpoint, save_results, versions
+from .runs import (
+    RunError,
+    append_log,
+    build_model,
+    claim,
+    device_name,
+    load_checkpoint,
+    rewrite_log,
+    save_checkpoint,
+    save_results,
+    versions,
+)
+
+SCHEDULES = ("constant", "cosine")
+DEVICES = ("auto", "cpu", "cuda")
+SEED_LIMIT = 2**32  # seed_epoch's seeds stay within torch's 64 bits
 
 
 @dataclass
@@ -61,6 +79,58 @@ class Config:
     evaluate_test: bool = True
     seed: int = 0
     device: str = "auto"
+
+
+class TrainingDiverged(Exception):
+    """The loss or the weights stopped being finite numbers: the run cannot go on."""
+
+
+def check_config(config: Config) -> None:
+    """A ValueError naming the first setting of `config` that no run can have (the --option's name)."""
+    table = model_table(config.model)
+    if data_source(config.data).table != table:
+        raise ValueError(f"--model {config.model} needs --data in {data_names(table)}, got {config.data}")
+    if config.group not in GROUPS:
+        raise ValueError(f"--group must be one of {sorted(GROUPS)}, got {config.group!r}")
+    if table == 1 and config.group != "z2":
+        raise ValueError(f"--group applies to allcnnc and resnet44; {config.model} has its group built in")
+    if table == 2 and config.dropout is not None:
+        raise ValueError(f"--dropout applies to the Table 1 networks; {config.model} has the paper's own")
+    if table == 2 and config.select_on_valid:
+        raise ValueError("--select-on-valid is for rotated MNIST (it has a validation split)")
+    if table == 2 and config.augment_rotations:
+        raise ValueError("--augment-rotations is for rotated MNIST; CIFAR-10+ has its own augmentation")
+    _check_numbers(config)
+    for name, choices in (("schedule", SCHEDULES), ("device", DEVICES)):
+        if getattr(config, name) not in choices:
+            raise ValueError(f"--{name} must be one of {choices}, got {getattr(config, name)!r}")
+    for name in ("augment_rotations", "recompute_bn", "select_on_valid", "evaluate_test"):
+        if not isinstance(getattr(config, name), bool):
+            raise ValueError(f"{name} must be True or False, got {getattr(config, name)!r}")
+
+
+def _check_numbers(config: Config) -> None:
+    """A ValueError for epochs, batch size, seed, learning rate, weight decay or dropout out of range."""
+    for name, low, high in (("epochs", 1, None), ("batch_size", 1, None), ("seed", 0, SEED_LIMIT)):
+        value = getattr(config, name)
+        option = f"--{name.replace('_', '-')}"
+        if not isinstance(value, int) or isinstance(value, bool):
+            raise ValueError(f"{option} must be a whole number, got {value!r}")
+        if value < low:
+            raise ValueError(f"{option} must be at least {low}, got {value}")
+        if high is not None and value >= high:
+            raise ValueError(f"{option} must be below 2**32, got {value}")
+    if not (_finite(config.lr) and config.lr > 0):
+        raise ValueError(f"--lr must be positive and finite, got {config.lr!r}")
+    if not (_finite(config.weight_decay) and config.weight_decay >= 0):
+        raise ValueError(f"--weight-decay must be finite and at least 0, got {config.weight_decay!r}")
+    if config.dropout is not None and not (_finite(config.dropout) and 0 <= config.dropout < 1):
+        raise ValueError(f"--dropout must be in [0, 1), got {config.dropout!r}")
+
+
+def _finite(value: object) -> bool:
+    """Whether `value` is a finite int or float (not a bool)."""
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
 
 
 @dataclass(frozen=True)
@@ -98,12 +168,6 @@ def resolve_device(name: str) -> torch.device:
 def load_splits(config: Config) -> tuple[dict[str, Images], str]:
     """The datasets a run needs ('train': train or train+valid, 'valid' when selecting, 'test')."""
     source, table = data_source(config.data), model_table(config.model)
-    if source.table != table:
-        raise ValueError(f"--model {config.model} needs --data in {data_names(table)}, got {config.data}")
-    if table == 2 and config.select_on_valid:
-        raise ValueError("--select-on-valid is for rotated MNIST (it has a validation split)")
-    if table == 2 and config.augment_rotations:
-        raise ValueError("--augment-rotations is for rotated MNIST; CIFAR-10+ has its own augmentation")
     if table == 2:
         return source.load(("train", "test"))
     train_split = "train" if config.select_on_valid else "train+valid"
@@ -173,8 +237,8 @@ def train_epoch(model: nn.Module, data: Images, step: Step, batch_size: int, gen
     if step.world > 1:  # every process must take part in every step: drop a last, partial batch
         order = order[: len(order) - len(order) % batch_size]
     total_loss, wrong, seen = 0.0, 0, 0
-    for start in tqdm(range(0, len(order), batch_size), desc=desc, leave=False, mininterval=1.0,
-                      disable=step.rank > 0 or not step.progress):
+    for batch, start in enumerate(tqdm(range(0, len(order), batch_size), desc=desc, leave=False,
+                                       mininterval=1.0, disable=step.rank > 0 or not step.progress)):
         idx = order[start:start + batch_size][step.rank::step.world]
         x, y = data.images[idx], data.labels[idx].to(device)
         if step.augment is not None:
@@ -182,6 +246,9 @@ def train_epoch(model: nn.Module, data: Images, step: Step, batch_size: int, gen
         with torch.autocast(device.type, dtype=step.amp, enabled=step.amp is not None):
             logits = model(x.to(device))
             loss = F.cross_entropy(logits, y)
+        if not math.isfinite(loss.item()):
+            raise TrainingDiverged(f"{desc}, batch {batch + 1}: the loss is {loss.item()}, training diverged "
+                                   f"(try a smaller --lr); the checkpoint of the last finished epoch is kept")
         step.opt.zero_grad(set_to_none=True)
         if step.scaler is not None:
             step.scaler.scale(loss).backward()
@@ -221,11 +288,19 @@ def replicas_agree(model: nn.Module) -> bool:
     return True
 
 
-def run(config: Config, out: Path, resume: bool = False, progress: bool = True) -> dict:
-    """Train, test and write results.json, log.txt and checkpoint.pt into `out` (process 0 only)."""
+def run(config: Config, out: str | os.PathLike, resume: bool = False, progress: bool = True,
+        overwrite: bool = False) -> dict:
+    """Train, test and write results.json, log.txt and checkpoint.pt into `out` (process 0 only).
+
+    `out` must not hold a run, unless `resume` (continue from its checkpoint) or `overwrite` (delete it).
+    """
+    check_config(config)
+    if not str(out).strip():
+        raise ValueError("the output folder must be named, got ''")
     process = start_distributed(resolve_device(config.device))
     try:
-        return _run(config, Path(out), resume, progress, process)
+        with claim(Path(out), resume, overwrite) if process.rank == 0 else contextlib.nullcontext():
+            return _run(config, Path(out), resume, progress, process)
     finally:
         if process.world > 1:
             dist.destroy_process_group()
@@ -236,7 +311,6 @@ def _run(config: Config, out: Path, resume: bool, progress: bool, process: Proce
     if config.batch_size % process.world:
         raise ValueError(f"--batch-size {config.batch_size} must be divisible by the {process.world} "
                          f"processes")
-    out.mkdir(parents=True, exist_ok=True)
     data, source = load_splits(config)
     torch.manual_seed(config.seed)  # the initial weights, the same in every process
     model = build_model(config.model, config.group, config.dropout).to(process.device)
@@ -258,6 +332,8 @@ def _run(config: Config, out: Path, resume: bool, progress: bool, process: Proce
         "test_error": test_error, "best_valid_error": state["best_valid"], "history": state["history"],
         "versions": versions(),
     }
+    if model_table(config.model) == 1:
+        results["data_provenance"] = provenance(config.data)
     if disagreements is not None:
         results["rotation_disagreements"] = disagreements
     save_results(out, model, results)
@@ -270,10 +346,15 @@ def start_state(config: Config, out: Path, model: nn.Module, step: Step, device:
     saved = load_checkpoint(out, asdict(config), device) if resume else None
     if saved is None:
         return {"epoch": 0, "history": [], "train_time_s": 0.0, "best_valid": None, "best_model": None}
-    model.load_state_dict(saved["model"])
-    step.opt.load_state_dict(saved["optimizer"])
-    if step.scheduler is not None:
-        step.scheduler.load_state_dict(saved["scheduler"])
+    try:
+        model.load_state_dict(saved["model"])
+        step.opt.load_state_dict(saved["optimizer"])
+        if step.scheduler is not None:
+            step.scheduler.load_state_dict(saved["scheduler"])
+        rewrite_log(out, saved["state"]["history"])
+    except (RuntimeError, KeyError, ValueError, TypeError) as err:
+        raise RunError(f"{out / 'checkpoint.pt'}: does not fit {config.model} "
+                       f"({str(err).strip().splitlines()[0]}); pass --overwrite to start again") from err
     return saved["state"]
 
 
@@ -291,11 +372,20 @@ def train_epochs(config: Config, out: Path, net: nn.Module, step: Step, data: di
         if "valid" in data and step.rank == 0:
             record["valid_error"] = error_rate(model, data["valid"], device)
             keep_if_best(state, model, record["valid_error"])
+        check_finite(model, epoch)
         state["history"].append(record)
         state["epoch"] = epoch
         if step.rank == 0:
-            log(out, record)
             save_checkpoint(out, asdict(config), model, step.opt, step.scheduler, state)
+            tqdm.write(append_log(out, record))
+
+
+def check_finite(model: nn.Module, epoch: int) -> None:
+    """TrainingDiverged when a weight or batch-norm statistic is no longer a finite number."""
+    bad = [name for name, t in model.state_dict().items() if t.is_floating_point() and not t.isfinite().all()]
+    if bad:
+        raise TrainingDiverged(f"epoch {epoch}: {bad[0]} and {len(bad) - 1} more tensors are not finite, "
+                               f"training diverged (try a smaller --lr)")
 
 
 def keep_if_best(state: dict, model: nn.Module, valid_error: float) -> None:
@@ -303,14 +393,6 @@ def keep_if_best(state: dict, model: nn.Module, valid_error: float) -> None:
     if state["best_valid"] is None or valid_error < state["best_valid"]:
         state["best_valid"] = valid_error
         state["best_model"] = {k: v.detach().clone() for k, v in model.state_dict().items()}
-
-
-def log(out: Path, record: dict) -> None:
-    """One epoch's line, appended to log.txt and shown on the terminal."""
-    line = " ".join(f"{k}={v:.4f}" if isinstance(v, float) else f"{k}={v}" for k, v in record.items())
-    with (out / LOG).open("a") as f:
-        print(line, file=f)
-    tqdm.write(line)
 
 
 def final_evaluation(config: Config, model: nn.Module, data: dict[str, Images], state: dict,
@@ -328,16 +410,9 @@ def final_evaluation(config: Config, model: nn.Module, data: dict[str, Images], 
     return test_error, invariance_disagreements(model, data["test"], device)
 
 
-class _OneLineParser(argparse.ArgumentParser):
-    """argparse whose errors are one line and exit code 2."""
-
-    def error(self, message: str) -> None:
-        self.exit(2, f"error: {message}\n")
-
-
-def parse_args(argv: list[str] | None) -> tuple[Config, Path, bool]:
-    """The command line as a Config, the output folder and the resume flag."""
-    p = _OneLineParser(prog="python -m gcnn_edu.train", description=__doc__.splitlines()[0])
+def parse_args(argv: list[str] | None) -> tuple[Config, Path, bool, bool]:
+    """The command line as a Config, the output folder, the resume flag and the overwrite flag."""
+    p = OneLineParser(prog="python -m gcnn_edu.train", description=__doc__.splitlines()[0])
     p.add_argument("--model", choices=sorted(MODELS) + sorted(TABLE2_MODELS), default="p4cnn")
     p.add_argument("--data", choices=tuple(DATA_SOURCES), default=None,
                    help=f"default: {DEFAULT_DATA[1]} (networks of Table 1), {DEFAULT_DATA[2]} (Table 2)")
@@ -348,7 +423,7 @@ def parse_args(argv: list[str] | None) -> tuple[Config, Path, bool]:
     p.add_argument("--batch-size", type=int, default=128)
     p.add_argument("--lr", type=float, default=1e-3)
     p.add_argument("--weight-decay", type=float, default=0.0)
-    p.add_argument("--schedule", choices=("constant", "cosine"), default="constant")
+    p.add_argument("--schedule", choices=SCHEDULES, default="constant")
     p.add_argument("--dropout", type=float, default=None, help="default: the model's own")
     p.add_argument("--augment-rotations", action="store_true",
                    help="turn every training digit by a random angle in [0, 360) each time it is drawn")
@@ -356,33 +431,29 @@ def parse_args(argv: list[str] | None) -> tuple[Config, Path, bool]:
                    help="recompute batch-norm statistics over the training set before testing")
     p.add_argument("--select-on-valid", action="store_true",
                    help="train on 10,000 digits and keep the epoch with the lowest valid error")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
-    p.add_argument("--out", type=Path, default=None, help="default: runs/<model>-seed<seed>")
-    p.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint.pt")
+    p.add_argument("--seed", type=int, default=0, help="0 <= SEED < 2**32")
+    p.add_argument("--device", choices=DEVICES, default="auto")
+    p.add_argument("--out", default=None, help="default: runs/<model>-seed<seed>")
+    what = p.add_mutually_exclusive_group()
+    what.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint.pt")
+    what.add_argument("--overwrite", action="store_true", help="delete the run in OUT and start again")
     args = p.parse_args(argv)
-    for name in ("epochs", "batch_size"):
-        value = getattr(args, name)
-        if value is not None and value < 1:
-            p.error(f"--{name.replace('_', '-')} must be at least 1, got {value}")
-    if args.lr <= 0:
-        p.error(f"--lr must be positive, got {args.lr}")
-    if args.dropout is not None and not 0 <= args.dropout < 1:
-        p.error(f"--dropout must be in [0, 1), got {args.dropout}")
-    if args.model in TABLE2_MODELS and args.dropout is not None:
-        p.error(f"--dropout applies to the Table 1 networks; {args.model} has the paper's own")
-    if args.model in MODELS and args.group != "z2":
-        p.error(f"--group applies to allcnnc and resnet44; {args.model} has its group built in")
+    if args.out is not None and not args.out.strip():
+        p.error("--out must name a folder, got ''")
     epochs = default_epochs(args.model) if args.epochs is None else args.epochs
     data = DEFAULT_DATA[model_table(args.model)] if args.data is None else args.data
     name = args.model if args.model in MODELS else f"{args.model}-{args.group}"
-    out = Path("runs") / f"{name}-seed{args.seed}" if args.out is None else args.out
+    out = Path("runs") / f"{name}-seed{args.seed}" if args.out is None else Path(args.out)
     config = Config(model=args.model, data=data, group=args.group, epochs=epochs, batch_size=args.batch_size,
                     lr=args.lr, weight_decay=args.weight_decay, schedule=args.schedule,
                     dropout=args.dropout, augment_rotations=args.augment_rotations,
                     recompute_bn=args.recompute_bn,
                     select_on_valid=args.select_on_valid, seed=args.seed, device=args.device)
-    return config, out, args.resume
+    try:
+        check_config(config)
+    except ValueError as err:
+        p.error(str(err))
+    return config, out, args.resume, args.overwrite
 
 
 def check_writable(out: Path) -> None:
@@ -392,19 +463,28 @@ def check_writable(out: Path) -> None:
         pass
 
 
+def fail(message: str, code: int = 2) -> int:
+    """Print `error: message` as one line on stderr; the exit code."""
+    print(f"error: {' '.join(message.split())}", file=sys.stderr)
+    return code
+
+
 def main(argv: list[str] | None = None) -> int:
     """Command-line entry point: one-line errors with exit code 2, results on stdout."""
-    config, out, resume = parse_args(argv)
+    config, out, resume, overwrite = parse_args(argv)
     try:
         check_writable(out)
     except OSError as err:
         print(f"error: cannot write to the output folder {out} ({err.strerror})", file=sys.stderr)
         return 2
     try:
-        results = run(config, out, resume)
-    except (DataError, ValueError) as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
+        results = run(config, out, resume, overwrite=overwrite)
+    except TrainingDiverged as err:
+        return fail(str(err), code=1)
+    except (DataError, RunError, FolderInUse, ValueError) as err:
+        return fail(str(err))
+    except OSError as err:  # a full disk, a file that cannot be read
+        return fail(os_error(err))
     if not results:  # a process other than 0 of a data-parallel run
         return 0
     print(f"{config.model}: test error {100 * results['test_error']:.2f}% on "

@@ -126,3 +126,53 @@ def test_the_figure_is_drawn_from_the_seed_0_runs(tmp_path, monkeypatch, sample_
     assert sorted(curves["accuracy"]) == ["ours/p4cnn", "ours/z2cnn"] and curves["angles"] == [0, 30, 90, 120]
     p4cnn = curves["accuracy"]["ours/p4cnn"]
     assert p4cnn[0] == p4cnn[2] and p4cnn[1] == p4cnn[3]  # exact quarter turns: the same accuracy
+
+
+@pytest.fixture
+def results_copy(tmp_path, monkeypatch):
+    """The committed runs (no weights), README and table in a folder of their own, as table1 sees them."""
+    shutil.copytree(table1.RESULTS, tmp_path / "results" / "table1", ignore=shutil.ignore_patterns("*.pt"))
+    shutil.copy(ROOT / "README.md", tmp_path / "README.md")
+    monkeypatch.setattr(table1, "ROOT", tmp_path)
+    monkeypatch.setattr(table1, "RESULTS", tmp_path / "results" / "table1")
+    return tmp_path / "results" / "table1"
+
+
+def test_the_committed_runs_are_each_of_their_protocol():
+    """Older code recorded fewer settings; those it lacks take Config's defaults, as they had then."""
+    for protocol in table1.PROTOCOLS:
+        for model in table1.NAMES:
+            assert len(table1.protocol_runs(protocol, model)) == 3
+    assert len(table1.selection_results()) == 13
+
+
+@pytest.mark.parametrize("folder, changes, message", [
+    ("p4cnn-seed3", {"epochs": 1, "seed": 3}, "epochs 1 instead of 100"),
+    ("p4cnn-seed4", {"seed": 0}, "seed 0 instead of 4"),
+    ("z2cnn-seed5", {"schedule": "cosine", "seed": 5}, "schedule 'cosine' instead of 'constant'"),
+])
+def test_a_stray_run_in_a_table_folder_is_refused(results_copy, capsys, folder, changes, message):
+    stray = json.loads((results_copy / "paper" / "p4cnn-seed0" / "results.json").read_text())
+    stray["config"] = {**stray["config"], "model": folder.split("-")[0], **changes}
+    (results_copy / "paper" / folder).mkdir()
+    (results_copy / "paper" / folder / "results.json").write_text(json.dumps(stray))
+    readme = (results_copy.parents[1] / "README.md").read_bytes()
+    assert table1.main(["table"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: {results_copy / 'paper' / folder} is not a run of its protocol")
+    assert message in err and err.count("\n") == 1
+    assert (results_copy.parents[1] / "README.md").read_bytes() == readme  # no row rewritten
+
+
+def test_finish_refuses_a_finished_run_of_another_protocol(results_copy):
+    folder = results_copy / "paper" / "z2cnn-seed0"
+    with pytest.raises(table1.RunError, match="z2cnn-seed0 is not a run of its protocol"):
+        table1.finish(table1.ours_protocol("z2cnn", 0), folder)
+    assert table1.finish(table1.paper_protocol("z2cnn", 0), folder) == folder
+
+
+def test_mismatches_fill_in_the_settings_older_code_did_not_record():
+    old = asdict(table1.paper_protocol("p4cnn", 0))
+    del old["evaluate_test"], old["augment_rotations"]
+    assert table1.mismatches(old, table1.paper_protocol("p4cnn", 0)) == {}
+    assert table1.mismatches(old, table1.ours_protocol("p4cnn", 0))["epochs"] == (100, 60)

@@ -88,14 +88,14 @@ def test_the_command_line_trains_and_reports(tmp_path):
     assert result.stdout.splitlines()[-1].startswith(
         f"z2cnn: test error {100 * r['test_error']:.2f}% on 1000 test images after 1 epochs")
     assert (tmp_path / "log.txt").read_text().startswith("epoch=1 ")
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["checkpoint.pt", "log.txt", "model.pt",
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".lock", "checkpoint.pt", "log.txt", "model.pt",
                                                           "results.json"]
 
 
 @pytest.mark.slow
 def test_resume_after_a_kill_reaches_the_same_weights(tmp_path):
     args = ["--model", "z2cnn", "--epochs", "3", "--seed", "1", "--schedule", "cosine"]
-    config, _, _ = parse_args([*args, "--device", "cpu"])
+    config, *_ = parse_args([*args, "--device", "cpu"])
     run(config, tmp_path / "whole", progress=False)
 
     out = tmp_path / "killed"
@@ -111,13 +111,13 @@ def test_resume_after_a_kill_reaches_the_same_weights(tmp_path):
         proc.wait()
     saved = torch.load(out / "checkpoint.pt", weights_only=True)
     assert saved["state"]["epoch"] < 3 and not (out / "results.json").exists()
-    assert [p.name for p in out.iterdir() if p.name.endswith(".tmp")] == []
 
     run(config, out, resume=True, progress=False)
+    assert [p.name for p in out.iterdir() if p.name.endswith(".tmp")] == []  # a kill's leftovers, removed
     whole, resumed = weights(tmp_path / "whole"), weights(out)
     assert all(torch.equal(whole[k], resumed[k]) for k in whole)
     log = (out / "log.txt").read_text().splitlines()
-    assert [line.split()[0] for line in log][-1] == "epoch=3"
+    assert [line.split()[0] for line in log] == ["epoch=1", "epoch=2", "epoch=3"]
 
 
 def test_resume_refuses_another_configuration(tmp_path, train_cli):
@@ -155,8 +155,9 @@ def test_an_unwritable_output_folder_is_named(tmp_path, train_cli):
 def test_the_defaults_follow_the_original_experiment_code():
     models = ("z2cnn", "p4cnn", "p4cnn_rotpool", "p8cnn", "allcnnc")
     assert [default_epochs(m) for m in models] == [300, 100, 100, 100, 300]
-    config, out, resume = parse_args(["--model", "allcnnc", "--group", "p4m"])
-    assert (config.data, config.epochs, str(out), resume) == ("cifar10", 300, "runs/allcnnc-p4m-seed0", False)
+    config, out, resume, overwrite = parse_args(["--model", "allcnnc", "--group", "p4m"])
+    assert (config.data, config.epochs, str(out), resume, overwrite) == (
+        "cifar10", 300, "runs/allcnnc-p4m-seed0", False, False)
     assert parse_args([])[0].data == "sample"
 
 
