@@ -137,10 +137,10 @@ class P8CNN(P4CNN):
 #
 # Widths follow the paper: the p4 and p4m networks are thinner, so that the parameter count stays
 # about the same (a G-filter has |S| times more entries). A stride-2 3x3 convolution on an even side
-# is never exactly rotation equivariant (its 16 sampling points on a 32-pixel side cannot be placed
-# symmetrically about the centre), so every "stride 2" here is a stride-1 convolution followed by a
-# 2x2 average pool: together a stride-2 convolution with a 4x4 filter, exact, with the same
-# parameters as the 3x3 one.
+# is never exactly rotation equivariant (no stride-2 grid on an even side is symmetric about the
+# centre: reversing a row index, i -> N-1-i, changes its parity; only e and the transpose keep the
+# grid), so every "stride 2" here is a stride-1 convolution followed by a 2x2 average pool:
+# together a stride-2 convolution with a 4x4 filter, exact, with the same parameters as the 3x3 one.
 
 ALLCNNC_WIDTHS = {"z2": (96, 192), "p4": (48, 96), "p4m": (32, 64)}
 RESNET44_WIDTHS = {"z2": (32, 64, 128), "p4": (16, 32, 64), "p4m": (11, 23, 45)}
