@@ -103,10 +103,12 @@ class GroupElement:
 
     @property
     def name(self) -> str:
-        """'e', 'r', 'r²', 'm', 'mr³', ... for M^m R^r, with t(u, v) in front when there is one."""
+        """'e', 'r', 'r²', 'm', 'mr³', ... for M^m R^r; 't(1, 2) mr' or 't(1, 0)' with a translation."""
         power = "" if self.r < 2 else str(self.r).translate(_SUPERSCRIPTS)
         name = ("m" if self.m else "") + ("r" + power if self.r else "") or "e"
-        return name if (self.u, self.v) == (0, 0) else f"t({self.u}, {self.v}) {name}"
+        if (self.u, self.v) == (0, 0):
+            return name
+        return f"t({self.u}, {self.v})" + ("" if name == "e" else f" {name}")
 
     def inverse(self) -> GroupElement:
         """g^-1 = t(-k^-1 x) k^-1 for g = t(x) k; k^-1 = R^-r, or M R^r itself when mirrored."""

@@ -146,3 +146,8 @@ def test_elements_by_position_or_name():
     assert P4M.element(m=1, r=0) == P4M.element(1, 0)
     with pytest.raises(TypeError, match=r"p4.element takes r, u, v; got 0 positional and \['m'\]"):
         P4.element(m=1)
+
+
+def test_names_of_elements_with_translations():
+    names = [P4M.element(1, 3, 1, 2).name, P4.element(0, 1, 0).name, P4.element(2).name]
+    assert names == ["t(1, 2) mr³", "t(1, 0)", "r²"]
