@@ -351,7 +351,8 @@ def start_state(config: Config, out: Path, model: nn.Module, step: Step, device:
         step.opt.load_state_dict(saved["optimizer"])
         if step.scheduler is not None:
             step.scheduler.load_state_dict(saved["scheduler"])
-        rewrite_log(out, saved["state"]["history"])
+        if step.rank == 0:
+            rewrite_log(out, saved["state"]["history"])
     except (RuntimeError, KeyError, ValueError, TypeError) as err:
         raise RunError(f"{out / 'checkpoint.pt'}: does not fit {config.model} "
                        f"({str(err).strip().splitlines()[0]}); pass --overwrite to start again") from err
