@@ -13,7 +13,8 @@ import numpy as np
 import torch
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure, SubFigure
-from matplotlib.patches import ConnectionPatch, FancyArrowPatch
+from matplotlib.lines import Line2D
+from matplotlib.patches import FancyArrowPatch
 
 from .groups import Group, cayley_table
 
@@ -68,7 +69,8 @@ def show_image(ax: Axes, image: torch.Tensor | np.ndarray, title: str = "", **kw
 RING_CENTRE = (0.5, 0.46)  # a little below the middle: room for a title
 # (radius, plane size) in fractions of a square (sub)figure: p4's four planes, a ring of eight (C8 and
 # p4m's outer ring) and p4m's inner ring; they leave room for a label outside every plane.
-RING_P4, RING_8, RING_INNER = (0.27, 0.24), (0.32, 0.185), (0.14, 0.135)
+RING_P4, RING_8, RING_INNER = (0.27, 0.24), (0.33, 0.175), (0.135, 0.125)
+MIRROR_COLOUR = "tab:red"
 
 
 def _on_ring(angle: float, radius: float) -> tuple[float, float]:
@@ -108,6 +110,22 @@ def _label_outside(ax: Axes, name: str, angle: float) -> None:
     ax.text(x, y, name, transform=ax.transAxes, ha=ha, va=va, fontsize=10)
 
 
+def _mirror_link(fig: Figure | SubFigure, angle: float, outer: tuple[float, float],
+                 inner: tuple[float, float]) -> None:
+    """A thick red bar across the gap between an outer plane and the inner plane m swaps it with,
+    reaching a little into both, and a red "m" beside it (the planes sit at `angle` on both rings)."""
+    reach = 0.012  # how far the bar runs over each plane's border
+    start = _on_ring(angle, outer[0] - outer[1] / 2 + reach)
+    end = _on_ring(angle, inner[0] + inner[1] / 2 - reach)
+    fig.add_artist(Line2D([start[0], end[0]], [start[1], end[1]], transform=fig.transSubfigure,
+                          color=MIRROR_COLOUR, linewidth=3.5, solid_capstyle="butt", zorder=5))
+    middle = (outer[0] - outer[1] / 2 + inner[0] + inner[1] / 2) / 2
+    x, y = _on_ring(angle, middle)
+    side = 0.03  # the "m" sits beside the bar, counterclockwise of it
+    fig.text(x - side * math.sin(angle), y + side * math.cos(angle), "m", ha="center", va="center",
+             fontsize=10, fontweight="bold", color=MIRROR_COLOUR, transform=fig.transSubfigure, zorder=5)
+
+
 def _plane(fig: Figure | SubFigure, rect: list[float], plane: torch.Tensor, name: str,
            vlim: tuple[float, float], label_angle: float) -> Axes:
     """One plane of a feature map at `rect`, its element's name outside it (towards `label_angle`)."""
@@ -141,8 +159,9 @@ def draw_feature_map(fig: Figure | SubFigure, f: torch.Tensor | np.ndarray, grou
 
     f is one channel of a feature map on `group`, (S, H, W); plane s is the map at M^m R^r, named
     just outside it. Grey arrows show where the rotation r moves each plane (and rotates it); with
-    mirrors, red lines join the planes that m swaps, and r turns the inner (mirrored) ring the other
-    way. All planes share one colour scale: `vlim` = (low, high), or f's minimum and maximum.
+    mirrors, thick red bars marked "m" join the planes that m swaps, and r turns the inner (mirrored)
+    ring the other way. All planes share one colour scale: `vlim` = (low, high), or f's minimum and
+    maximum.
     """
     f = _check_map(f, group, "draw_feature_map")
     names, n, vlim = group.names(), group.rotations, _limits([f], vlim)
@@ -155,10 +174,8 @@ def draw_feature_map(fig: Figure | SubFigure, f: torch.Tensor | np.ndarray, grou
         axes += [_plane(fig, _ring_position(r, n, radius, size), f[n + r], names[n + r], vlim,
                         _ring_angle(r, n) + math.pi) for r in range(n)]  # labels towards the centre
         _ring_arrows(fig, n, radius, size, clockwise=True)
-        for outer_ax, inner_ax in zip(axes[:n], axes[n:], strict=True):  # m joins r^k and m r^k
-            fig.add_artist(ConnectionPatch((0.5, 0.5), (0.5, 0.5), "axes fraction", "axes fraction",
-                                           axesA=outer_ax, axesB=inner_ax, color="tab:red",
-                                           linestyle=":", linewidth=1.5, zorder=0))
+        for r in range(n):  # m swaps r^k (outer ring) and m r^k (inner ring)
+            _mirror_link(fig, _ring_angle(r, n), RING_8, RING_INNER)
     else:
         fig.text(*RING_CENTRE, f"r ↺\n{360 // n}°", ha="center", va="center", fontsize=13, color="gray",
                  transform=fig.transSubfigure)
@@ -233,18 +250,31 @@ def plot_inputs_and_maps(pairs: list[tuple], group: Group, titles: list[str],
 
 
 def plot_images(images: list, titles: list[str], ncols: int | None = None, size: float = 1.8,
-                vlim: tuple[float, float] | None = None) -> Figure:
-    """A row (or grid) of planes with titles; each on its own colour scale, or all on `vlim` = (low, high)."""
+                vlim: tuple[float, float] | None = None, cmap: str = CMAP,
+                colorbar: str | None = None) -> Figure:
+    """A row (or grid) of planes with titles; each on its own colour scale, or all on `vlim` = (low, high).
+
+    `cmap`: viridis for feature maps; inputs and filters are drawn "gray_r" (black ink on white), as
+    beside the rings of Figures 1-2. `colorbar`: a label, to add one colour bar (with `vlim`) at the right.
+    """
     if len(titles) != len(images):
         raise ValueError(f"plot_images: expected one title per image, got {len(images)} images and "
                          f"{len(titles)} titles")
+    if colorbar is not None and vlim is None:
+        raise ValueError("plot_images: a colour bar needs one colour scale for all images: pass vlim")
     ncols = len(images) if ncols is None else ncols
     nrows = math.ceil(len(images) / ncols)
-    fig, axes = plt.subplots(nrows, ncols, figsize=(size * ncols, size * nrows + 0.3), squeeze=False)
+    width = size * ncols + (0.9 if colorbar is not None else 0.0)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(width, size * nrows + 0.3), squeeze=False)
     for ax in axes.flat[len(images):]:
         ax.axis("off")
     limits = {} if vlim is None else dict(zip(("vmin", "vmax"), _limits([], vlim), strict=True))
     for ax, image, title in zip(axes.flat[: len(images)], images, titles, strict=True):
-        show_image(ax, torch.as_tensor(image).detach().float().cpu(), title, **limits)
+        show_image(ax, torch.as_tensor(image).detach().float().cpu(), title, cmap=cmap, **limits)
     fig.tight_layout()
+    if colorbar is not None:
+        fig.subplots_adjust(right=1 - 0.9 / width)
+        top, bottom = axes.flat[0].get_position().y1, axes.flat[-1].get_position().y0
+        bar = fig.add_axes([1 - 0.75 / width, bottom, 0.12 / width, top - bottom])
+        fig.colorbar(axes.flat[0].images[0], cax=bar, label=colorbar)
     return fig

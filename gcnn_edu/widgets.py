@@ -1,8 +1,10 @@
 """The rotate-and-watch widget: turn (and mirror) the input, watch the feature maps rotate and permute.
 
 Multiples of 90 degrees are elements of p4, so the maps move exactly as Figures 1-2 say. Another
-angle resamples the image onto the same grid (bilinear): 45 degrees is an element of C8, whose layers
-follow it only approximately, and no layer follows the other angles.
+angle resamples the image onto the same grid (bilinear). 45 degrees is an element of C8, acting by
+interpolation: C8 layers follow it only approximately. For a group with no element for the
+transformation (45 degrees in p4 or p4m, 30 degrees in any of them, the mirror in p4 or C8) the layer
+has no rule at all: nothing predicts the maps.
 """
 
 from __future__ import annotations
@@ -153,11 +155,11 @@ class RotateAndWatch(widgets.VBox):
         change = (self.last_output - self.base_output).abs().max().item()
         name = self.group.name
         if not in_group(self.group, self.angle.value, self.mirror.value):
-            kind = f"not an element of {name}: the maps change only approximately"
+            kind = f"{name} has no element for this transformation, so nothing predicts the maps"
         elif self.group.exact or self.angle.value % 90 == 0:
             kind = f"an element of {name}: the maps move exactly"
         else:
-            kind = f"an element of {name}, acting by interpolation: the maps move approximately"
+            kind = f"an element of {name}, acting by interpolation: the maps follow it only approximately"
         formula = ("M " if self.mirror.value else "") + f"R({self.angle.value % 360}°)"
         return f"g = {formula}: {kind}; invariant output changed by at most {change:.1e}"
 

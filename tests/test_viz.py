@@ -3,6 +3,7 @@
 import matplotlib.pyplot as plt
 import pytest
 import torch
+from matplotlib.lines import Line2D
 
 from gcnn_edu.actions import act_on_feature_map
 from gcnn_edu.groups import C8, P4, P4M
@@ -134,3 +135,21 @@ def test_plot_images_on_one_colour_scale():
 def test_plot_images_needs_one_title_per_image():
     with pytest.raises(ValueError, match="one title per image, got 3 images and 2 titles"):
         plot_images([torch.zeros(5, 5)] * 3, ["a", "b"])
+
+
+def test_mirror_links_are_thick_red_bars_marked_m():
+    """Figure 2: every pair r^k, m r^k is joined by a bar thick enough to see, with a red "m" beside it."""
+    fig = plot_feature_map(torch.randn(8, 9, 9), P4M)
+    bars = [a for a in fig.artists if isinstance(a, Line2D)]
+    assert len(bars) == 4 and all(b.get_linewidth() >= 3 and b.get_color() == "tab:red" for b in bars)
+    assert [t.get_text() for t in fig.texts] == ["m"] * 4
+    assert not [a for a in plot_feature_map(torch.randn(4, 9, 9), P4).artists if isinstance(a, Line2D)]
+
+
+def test_plot_images_grey_with_a_colour_bar():
+    fig = plot_images([torch.zeros(5, 5), torch.ones(5, 5)], ["a", "b"], vlim=(0.0, 1.0), cmap="gray_r",
+                      colorbar="pixel value")
+    assert len(fig.axes) == 3 and fig.axes[-1].get_ylabel() == "pixel value"
+    assert all(ax.images[0].get_cmap().name == "gray_r" for ax in fig.axes[:2])
+    with pytest.raises(ValueError, match="a colour bar needs one colour scale"):
+        plot_images([torch.zeros(5, 5)], ["a"], colorbar="value")

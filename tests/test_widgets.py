@@ -41,10 +41,11 @@ def test_the_mirror_checkbox_applies_m(p4m_widget):
     assert relative_error(w.last_output, w.base_output) < 1e-5
 
 
-def test_other_angles_are_only_approximate(p4m_widget):
+def test_other_angles_are_not_in_the_group(p4m_widget):
     w = p4m_widget
     w.angle.value = 45
-    assert "only approximately" in w.status.value
+    assert w.status.value.startswith(
+        "g = R(45°): p4m has no element for this transformation, so nothing predicts the maps;")
     assert relative_error(w.last_output, w.base_output) > 1e-3
 
 
@@ -56,7 +57,7 @@ def test_a_network_shows_its_first_block_and_class_probabilities():
     assert relative_error(w.last_output, w.base_output) < 1e-5
     assert torch.isclose(w.last_output.sum(), torch.tensor(1.0))
     w.mirror.value = True  # a mirror is not in p4
-    assert "not an element of p4" in w.status.value
+    assert "p4 has no element for this transformation" in w.status.value
 
 
 def test_a_c8_network_moves_exactly_at_90_and_approximately_at_45_degrees():
@@ -66,10 +67,11 @@ def test_a_c8_network_moves_exactly_at_90_and_approximately_at_45_degrees():
     w.angle.value = 90
     assert relative_error(w.last_output, w.base_output) < 1e-5 and "move exactly" in w.status.value
     w.angle.value = 45
-    assert "an element of c8, acting by interpolation" in w.status.value
+    assert "an element of c8, acting by interpolation: the maps follow it only approximately" \
+        in w.status.value
     assert 1e-4 < relative_error(w.last_output, w.base_output)
     w.angle.value = 30
-    assert "not an element of c8" in w.status.value
+    assert "c8 has no element for this transformation, so nothing predicts the maps" in w.status.value
 
 
 def test_a_planar_network_is_refused():
