@@ -50,8 +50,8 @@ bench: install
 # P4CNN and Z2CNN for a few epochs on the bundled sample, test errors side by side (about a minute).
 SAMPLE_RUNS := runs/sample
 train: install
-	$(BIN)/python -m gcnn_edu.train --model p4cnn --data sample --epochs 10 --out $(SAMPLE_RUNS)/p4cnn
-	$(BIN)/python -m gcnn_edu.train --model z2cnn --data sample --epochs 10 --out $(SAMPLE_RUNS)/z2cnn
+	$(BIN)/python -m gcnn_edu.train --model p4cnn --data sample --epochs 10 --out $(SAMPLE_RUNS)/p4cnn --overwrite
+	$(BIN)/python -m gcnn_edu.train --model z2cnn --data sample --epochs 10 --out $(SAMPLE_RUNS)/z2cnn --overwrite
 	$(BIN)/python -c "from gcnn_edu.runs import print_table; \
 	print_table(['$(SAMPLE_RUNS)/p4cnn', '$(SAMPLE_RUNS)/z2cnn'])"
 
