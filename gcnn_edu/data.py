@@ -473,7 +473,7 @@ def check_prepare_args(root: Path | str, source: str, seed: int) -> None:
     if source not in SOURCES:
         raise ValueError(f"source must be one of {SOURCES}, got {source!r}")
     if not isinstance(seed, int) or seed < 0:
-        raise ValueError(f"the seed must be a whole number >= 0, got {seed!r}")
+        raise ValueError(f"--seed must be a whole number >= 0, got {seed!r}")
 
 
 def prepare(root: Path, source: str = "auto", seed: int = 0) -> str:

@@ -226,7 +226,7 @@ def test_the_provenance_of_the_data_is_recorded(synthesised):
 
 @pytest.mark.parametrize("args, message", [
     (["--root", ""], "error: the data folder must be named, got ''"),
-    (["--seed", "-1"], "error: the seed must be a whole number >= 0, got -1"),
+    (["--seed", "-1"], "error: --seed must be a whole number >= 0, got -1"),
     (["--source", "kaggle"], "error: argument --source: invalid choice: 'kaggle'"),
 ])
 def test_bad_prepare_arguments_are_refused_first(tmp_path, monkeypatch, capsys, args, message):
