@@ -51,13 +51,14 @@ def test_makefile_has_the_readme_commands():
 # The package from the bottom up: a module may import only the modules before it.
 LAYERS = ["files", "rotation", "groups", "actions", "equivariance", "gconv", "pooling", "models", "viz",
           "widgets", "data", "cifar", "datasets", "evaluate", "runs", "train", "table1"]
+EXERCISES = ROOT / "gcnn_edu" / "exercises"  # the checks of the notebooks' exercises: above every module
 
 
-def _package_imports(path: Path) -> set[str]:
-    """The gcnn_edu modules that a module imports (relative imports; the package itself gives its version)."""
+def _package_imports(path: Path, level: int = 1) -> set[str]:
+    """The modules that a module imports `level` packages up (relative imports)."""
     tree = ast.parse(path.read_text())
     return {node.module for node in ast.walk(tree)
-            if isinstance(node, ast.ImportFrom) and node.level == 1 and node.module}
+            if isinstance(node, ast.ImportFrom) and node.level == level and node.module}
 
 
 def test_nothing_imports_upward():
@@ -67,3 +68,10 @@ def test_nothing_imports_upward():
         upward = {m for m in _package_imports(ROOT / "gcnn_edu" / f"{name}.py")
                   if LAYERS.index(m) > LAYERS.index(name)}
         assert not upward, f"gcnn_edu/{name}.py imports {sorted(upward)}, which come after it"
+
+
+def test_the_exercise_checks_import_only_the_package_and_their_common_module():
+    for path in EXERCISES.glob("*.py"):
+        assert _package_imports(path, level=1) <= {"common"}, f"{path} imports a sibling other than common"
+        assert _package_imports(path, level=2) <= set(LAYERS), f"{path} imports an unknown module"
+    assert _package_imports(EXERCISES / "common.py", level=2) == set()
