@@ -8,7 +8,7 @@ ARGS   ?=
 # JupyterLab refuses to run as root unless told to.
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
-.PHONY: install lab test lint bench train table1 browser
+.PHONY: install lab test lint bench train table1 browser student grade
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -65,3 +65,12 @@ table1: install
 	    --seed $$seed || exit 1; done; done; done
 	$(BIN)/python -m gcnn_edu.table1 table
 	$(BIN)/python -m gcnn_edu.table1 figure
+
+# The student edition (nbgrader): solutions replaced by stubs, answers and outputs removed, into
+# build/student/. `make grade SUBMISSIONS=folder` grades folder/<student>/<notebook>.ipynb.
+student: install
+	$(BIN)/python scripts/course.py student
+
+SUBMISSIONS ?= submissions
+grade: install
+	env -u MPLBACKEND $(BIN)/python scripts/course.py grade $(SUBMISSIONS)

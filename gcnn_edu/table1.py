@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import hashlib
 import json
 import re
 import statistics
@@ -256,34 +257,59 @@ def publish(text: str) -> None:
 
 FIGURE_ANGLES = list(range(0, 361, 5))
 FIGURE_DIGITS = 5000
+FIGURE_MODELS = {"p4cnn": "C0", "z2cnn": "C1", "p8cnn": "C2"}  # seed 0 of each, where it has run
+
+
+def weights_sha256(folder: Path) -> str:
+    """SHA-256 of a run's model.pt: a curve computed from other weights is never reused."""
+    return hashlib.sha256((folder / "model.pt").read_bytes()).hexdigest()
+
+
+def known_curves(path: Path) -> dict[str, tuple[str, list[float]]]:
+    """{protocol/model: (weights' SHA-256, accuracy)} of the curves a previous `figure` wrote."""
+    if not path.exists():
+        return {}
+    old = json.loads(path.read_text())
+    if old.get("angles") != FIGURE_ANGLES or old.get("digits") != FIGURE_DIGITS:
+        return {}
+    return {key: (old.get("weights_sha256", {}).get(key, ""), acc) for key, acc in old["accuracy"].items()}
 
 
 def figure(out: Path = RESULTS / "accuracy_vs_angle.png") -> Path:
-    """Accuracy against the input's rotation, seed 0 of P4CNN and Z2CNN per protocol (.png and .json)."""
+    """Accuracy against the input's rotation, seed 0 of each network per protocol (.png and .json).
+
+    A curve whose run's weights have not changed since the last figure is reused, not recomputed.
+    """
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     test = rotated_mnist_splits(("test",), "rotmnist")[0]["test"]
+    known = known_curves(out.with_suffix(".json"))
     fig, ax = plt.subplots(figsize=(8, 3.8))
     curves: dict[str, list[float]] = {}
+    hashes: dict[str, str] = {}
     for protocol in PROTOCOLS:
-        for model, color in (("p4cnn", "C0"), ("z2cnn", "C1")):
+        for model, color in FIGURE_MODELS.items():
             folder = RESULTS / protocol / f"{model}-seed0"
             if not (folder / "model.pt").exists():
                 continue
-            net, _ = load_trained(folder)
-            acc = accuracy_vs_angle(net, test, FIGURE_ANGLES, torch.device("cpu"), limit=FIGURE_DIGITS)
-            curves[f"{protocol}/{model}"] = acc
-            ax.plot(FIGURE_ANGLES, [100 * a for a in acc], "--" if protocol == "paper" else "-", color=color,
-                    label=f"{NAMES[model]}, {protocol}")
+            key, hashes[key] = f"{protocol}/{model}", weights_sha256(folder)
+            if known.get(key, ("", None))[0] == hashes[key]:
+                curves[key] = known[key][1]
+            else:
+                net, _ = load_trained(folder)
+                curves[key] = accuracy_vs_angle(net, test, FIGURE_ANGLES, torch.device("cpu"),
+                                                limit=FIGURE_DIGITS)
+            ax.plot(FIGURE_ANGLES, [100 * a for a in curves[key]], "--" if protocol == "paper" else "-",
+                    color=color, label=f"{NAMES[model]}, {protocol}")
     ax.set(xlabel="rotation of the input (degrees, counterclockwise)", xticks=range(0, 361, 45),
            ylabel=f"accuracy on {FIGURE_DIGITS:,} test digits (%)",
            title="Synthesised RotMNIST: accuracy against the input's rotation (seed 0)")
     ax.legend(fontsize="small")
     fig.tight_layout()
     write_atomically(out, lambda f: fig.savefig(f, format="png", dpi=120))
-    write_json(out.with_suffix(".json"),
-               {"angles": FIGURE_ANGLES, "digits": FIGURE_DIGITS, "accuracy": curves})
+    write_json(out.with_suffix(".json"), {"angles": FIGURE_ANGLES, "digits": FIGURE_DIGITS,
+                                          "accuracy": curves, "weights_sha256": hashes})
     return out
 
 

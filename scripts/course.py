@@ -89,18 +89,31 @@ def succeed(result: dict, what: str) -> None:
         raise RuntimeError(f"nbgrader could not {what}:\n{result.get('log', '')}{result.get('error', '')}")
 
 
-def build_student_edition(out: Path) -> Path:
-    """Generate the student edition of every notebook into out/student; returns that folder."""
+def chosen(names: list[str]) -> list[Path] | None:
+    """The course's notebooks with these names (all when none is given); refuses an unknown name."""
+    if not names:
+        return None
+    known = {p.stem: p for p in course_notebooks()}
+    unknown = [n for n in names if n.removesuffix(".ipynb") not in known]
+    if unknown:
+        raise FileNotFoundError(f"no notebook {', '.join(unknown)} in {NOTEBOOKS}; expected one of "
+                                f"{', '.join(known)}")
+    return [known[n.removesuffix(".ipynb")] for n in names]
+
+
+def build_student_edition(out: Path, notebooks: list[Path] | None = None) -> Path:
+    """Generate the student edition of the notebooks (all by default) into out/student; returns it."""
     course, student = out / "course", out / "student"
+    notebooks = course_notebooks() if notebooks is None else notebooks
     shutil.rmtree(course, ignore_errors=True)
     grader = api(course)
-    for notebook in course_notebooks():
+    for notebook in notebooks:
         source = course / "source" / notebook.stem
         source.mkdir(parents=True)
         shutil.copy2(notebook, source / notebook.name)
         succeed(grader.generate_assignment(notebook.stem), f"generate the student edition of {notebook.name}")
     student.mkdir(parents=True, exist_ok=True)
-    for notebook in course_notebooks():
+    for notebook in notebooks:
         shutil.copy2(course / "release" / notebook.stem / notebook.name, student / notebook.name)
     return student
 
@@ -115,10 +128,12 @@ def grade(submissions: Path, out: Path) -> list[dict]:
         raise FileNotFoundError(f"{submissions} holds no folder <student>/<notebook>.ipynb")
     os.environ["GCNN_EDU_QUICK"] = "1"
     grader = api(course)
+    assignments = {p.name for p in (course / "source").iterdir()}
     rows = []
     for folder in students:
         for notebook in course_notebooks():
-            if not graded_cells(notebook) or not (folder / notebook.name).exists():
+            if notebook.stem not in assignments or not graded_cells(notebook) \
+                    or not (folder / notebook.name).exists():
                 continue
             target = course / "submitted" / folder.name / notebook.stem
             target.mkdir(parents=True, exist_ok=True)
@@ -154,13 +169,14 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python scripts/course.py", description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=ROOT / "build", help="build folder (default: build)")
     sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("student", help="build the student edition into OUT/student")
+    edition = sub.add_parser("student", help="build the student edition into OUT/student")
+    edition.add_argument("notebooks", nargs="*", help="notebook names, e.g. 01_groups (default: all)")
     marks = sub.add_parser("grade", help="grade SUBMISSIONS/<student>/<notebook>.ipynb")
     marks.add_argument("submissions", type=Path)
     args = parser.parse_args(argv)
     try:
         if args.command == "student":
-            print(f"student edition: {build_student_edition(args.out)}")
+            print(f"student edition: {build_student_edition(args.out, chosen(args.notebooks))}")
             return 0
         rows = grade(args.submissions, args.out)
     except (FileNotFoundError, RuntimeError) as err:

@@ -102,12 +102,17 @@ def test_the_best_candidate_is_the_lowest_mean_over_p4cnn_and_z2cnn():
 def test_the_figure_shows_p4cnn_with_an_exact_quarter_turn_period():
     figure = json.loads((table1.RESULTS / "accuracy_vs_angle.json").read_text())
     assert figure["angles"] == table1.FIGURE_ANGLES and figure["digits"] == table1.FIGURE_DIGITS
-    assert set(figure["accuracy"]) == {f"{p}/{m}" for p in table1.PROTOCOLS for m in ("p4cnn", "z2cnn")}
+    assert set(figure["accuracy"]) == {f"{p}/{m}" for p in table1.PROTOCOLS for m in ("p4cnn", "z2cnn")} | {
+        "ours/p8cnn"}
+    assert figure["weights_sha256"] == {key: table1.weights_sha256(table1.RESULTS / f"{key}-seed0")
+                                        for key in figure["accuracy"]}
     step = 90 // (figure["angles"][1] - figure["angles"][0])
     for protocol in table1.PROTOCOLS:
         p4cnn, z2cnn = (figure["accuracy"][f"{protocol}/{m}"] for m in ("p4cnn", "z2cnn"))
         assert len(p4cnn) == len(figure["angles"]) and p4cnn[:-step] == p4cnn[step:], protocol
         assert z2cnn[:-step] != z2cnn[step:], protocol  # a planar CNN has no such period
+    p8cnn = figure["accuracy"]["ours/p8cnn"]  # C8 holds the quarter turns exactly too
+    assert len(p8cnn) == len(figure["angles"]) and p8cnn[:-step] == p8cnn[step:]
 
 
 
@@ -128,6 +133,24 @@ def test_the_figure_is_drawn_from_the_seed_0_runs(tmp_path, monkeypatch, sample_
     assert p4cnn[0] == p4cnn[2] and p4cnn[1] == p4cnn[3]  # exact quarter turns: the same accuracy
 
 
+def test_the_figure_reuses_a_curve_only_while_its_weights_are_unchanged(tmp_path, monkeypatch, sample_test):
+    torch.manual_seed(0)
+    save_results(tmp_path / "ours" / "p4cnn-seed0", P4CNN(), {"config": asdict(Config(model="p4cnn"))})
+    monkeypatch.setattr(table1, "RESULTS", tmp_path)
+    monkeypatch.setattr(table1, "FIGURE_ANGLES", [0, 45])
+    monkeypatch.setattr(table1, "rotated_mnist_splits", lambda splits, kind: ({"test": sample_test}, kind))
+    computed = []
+    real = table1.accuracy_vs_angle
+    monkeypatch.setattr(table1, "accuracy_vs_angle", lambda *a, **k: computed.append(1) or real(*a, **k))
+    first = table1.figure(tmp_path / "figure.png")
+    table1.figure(tmp_path / "figure.png")
+    assert len(computed) == 1  # the second figure reused the curve
+    torch.manual_seed(1)
+    save_results(tmp_path / "ours" / "p4cnn-seed0", P4CNN(), {"config": asdict(Config(model="p4cnn"))})
+    table1.figure(first)
+    assert len(computed) == 2  # new weights: computed again
+
+
 @pytest.fixture
 def results_copy(tmp_path, monkeypatch):
     """The committed runs (no weights), README and table in a folder of their own, as table1 sees them."""
@@ -141,8 +164,9 @@ def results_copy(tmp_path, monkeypatch):
 def test_the_committed_runs_are_each_of_their_protocol():
     """Older code recorded fewer settings; those it lacks take Config's defaults, as they had then."""
     for protocol in table1.PROTOCOLS:
-        for model in table1.NAMES:
-            assert len(table1.protocol_runs(protocol, model)) == 3
+        for model in table1.NAMES:  # P8CNN, beyond the paper, runs under "ours" only
+            expected = 0 if (protocol, model) == ("paper", "p8cnn") else 3
+            assert len(table1.protocol_runs(protocol, model)) == expected, (protocol, model)
     assert len(table1.selection_results()) == 13
 
 
