@@ -8,7 +8,7 @@ ARGS   ?=
 # JupyterLab refuses to run as root unless told to.
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
-.PHONY: install lab test lint bench train table1 browser student grade
+.PHONY: install lab test lint bench train table1 browser student grade book demo
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -22,6 +22,15 @@ install: $(STAMP)
 
 lab: install
 	$(BIN)/jupyter lab --notebook-dir=notebooks --port=$(PORT) $(ROOT_FLAG) $(ARGS)
+
+# The course as a static website in build/book/html (offline: MathJax and the theme are bundled).
+book: install
+	$(BIN)/python scripts/book.py
+
+# The rotate-and-watch widget alone, as a page (Voila), for a lecture: `make demo PORT=8866`.
+demo: install
+	env -u MPLBACKEND JUPYTER_PATH=demo $(BIN)/voila demo/rotate_and_watch.ipynb --template=offline \
+	  --port=$(PORT) $(ARGS)
 
 # The browser test drives Debian's chromium; install it when missing (needs root, as in CI).
 CHROMIUM := /usr/bin/chromium

@@ -12,83 +12,28 @@ from __future__ import annotations
 import os
 import secrets
 import shutil
-import signal
-import socket
 import subprocess
 import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from chromium import (
+    ARTIFACTS,
+    TIMEOUT_MS,
+    Chromium,
+    free_port,
+    picture,
+    running_chromium,
+    set_slider,
+    settled_picture,
+    stop_process_group,
+    wait_for_url,
+)
+from playwright.sync_api import Page, sync_playwright
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOK = "03_feature_maps.ipynb"
-CHROMIUM = Path("/usr/bin/chromium")
-ARTIFACTS = ROOT / "tests" / "artifacts" / "browser"
-CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-TIMEOUT_MS = 60_000
-
-if not CHROMIUM.exists():
-    if os.environ.get("CI"):
-        raise RuntimeError(f"{CHROMIUM} is missing in CI: `make test` installs Debian's chromium as root")
-    pytest.skip(f"{CHROMIUM} is not installed (`make test` installs it when run as root)",
-                allow_module_level=True)
-
-from playwright.sync_api import Page, sync_playwright  # noqa: E402
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_for_url(url: str, process: subprocess.Popen, what: str, timeout: float = 60) -> None:
-    """Poll `url` until it answers 200; fail early if `process` exits."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"{what} exited with {process.returncode}")
-        try:
-            with urllib.request.urlopen(url, timeout=2) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.2)
-    raise TimeoutError(f"{what} did not answer within {timeout} s")
-
-
-def stop_process_group(process: subprocess.Popen) -> None:
-    """SIGTERM the process group we started, SIGKILL it if it lingers."""
-    if process.poll() is None:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
-
-
-class Chromium:
-    """Headless Debian chromium started by this test (known by its PID), driven over CDP."""
-
-    def __init__(self, workdir: Path) -> None:
-        self.port = free_port()
-        self.process = subprocess.Popen(
-            [str(CHROMIUM), "--headless", f"--remote-debugging-port={self.port}",
-             f"--user-data-dir={workdir / 'chromium-profile'}", *CHROMIUM_FLAGS, "about:blank"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-
-    def endpoint(self) -> str:
-        url = f"http://127.0.0.1:{self.port}"
-        wait_for_url(f"{url}/json/version", self.process, "chromium")
-        return url
-
-    def stop(self) -> None:
-        stop_process_group(self.process)
 
 
 class JupyterServer:
@@ -140,33 +85,6 @@ def server(tmp_path: Path) -> Iterator[JupyterServer]:
         server.stop()
 
 
-def picture(page: Page) -> bytes:
-    """A screenshot of the widget's drawn picture (the feature maps)."""
-    return page.locator("img.widget-image").last.screenshot()
-
-
-def settled_picture(page: Page, previous: bytes, timeout: float = 20) -> bytes:
-    """Wait until the picture differs from `previous` and stays the same for 0.5 s; return it."""
-    deadline = time.monotonic() + timeout
-    last = picture(page)
-    while time.monotonic() < deadline:
-        page.wait_for_timeout(500)
-        now = picture(page)
-        if now == last and now != previous:
-            return now
-        last = now
-    raise AssertionError("the widget's picture did not change and settle after the input changed")
-
-
-def set_slider(page: Page, degrees: int) -> None:
-    """Type a value into the slider's readout (arrow keys do not reach the slider in Notebook 7)."""
-    readout = page.locator(".widget-readout").last
-    readout.click()
-    page.keyboard.press("Control+A")
-    page.keyboard.type(str(degrees))
-    page.keyboard.press("Enter")
-
-
 def run_all_cells(page: Page, command: str) -> None:
     """Wait for an idle kernel, run all cells through the app's command, wait for the widget."""
     page.wait_for_function(
@@ -213,11 +131,7 @@ def exercise_widget(page: Page, interface: str) -> None:
 
 @pytest.fixture
 def chromium(tmp_path: Path) -> Iterator[Chromium]:
-    browser = Chromium(tmp_path)
-    try:
-        yield browser
-    finally:
-        browser.stop()
+    yield from running_chromium(tmp_path)
 
 
 def test_widget_in_jupyterlab_and_notebook_7(server: JupyterServer, chromium: Chromium) -> None:

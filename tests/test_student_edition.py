@@ -90,7 +90,8 @@ def test_the_student_edition_holds_no_solution_code_no_answer_and_no_output(edit
         line for c in solutions.values() for line in solution_lines(c.source)}
     student_lines = code_lines(student.cells)
     for grade_id, cell in solutions.items():
-        leaked = [line for line in solution_lines(cell.source) if line in student_lines and line not in outside]
+        leaked = [line for line in solution_lines(cell.source)
+                  if line in student_lines and line not in outside]
         assert not leaked, f"{notebook.name}: {grade_id}'s solution is in the student edition: {leaked}"
     for cell in answers:
         leaked = {line.strip() for line in cell.source.splitlines() if len(line.strip()) > 3} - outside
@@ -147,7 +148,8 @@ def grades(out: Path) -> dict[str, tuple[float, float]]:
 
 def autograded(out: Path, student: str, notebook: Path) -> nbformat.NotebookNode:
     """The notebook as the grader ran it."""
-    return nbformat.read(out / "course" / "autograded" / student / notebook.stem / notebook.name, as_version=4)
+    path = out / "course" / "autograded" / student / notebook.stem / notebook.name
+    return nbformat.read(path, as_version=4)
 
 
 def errors(cell: nbformat.NotebookNode) -> list[dict]:
