@@ -16,6 +16,11 @@ suppress_warnings = ["mystnb.unknown_mime_type"]  # widget views, left out of a 
 html_theme = "sphinx_book_theme"
 html_title = "gcnn_edu"
 html_static_path = [os.environ["GCNN_EDU_BOOK_ASSETS"]]
-mathjax_path = "mathjax/MathJax.js?config=TeX-AMS-MML_HTMLorMML"
+mathjax_path = "mathjax/MathJax.js?config=TeX-AMS-MML_HTMLorMML-full"
+myst_update_mathjax = False  # that setting writes MathJax 3's options; the bundled MathJax is version 2
+mathjax2_config = {  # the package ships the STIX web fonts only
+    "tex2jax": {"processClass": "math|output_area", "ignoreClass": "tex2jax_ignore|mathjax_ignore",
+                "processEscapes": True},
+    "HTML-CSS": {"availableFonts": [], "webFont": "STIX-Web", "imageFont": None, "preferredFont": None}}
 html_theme_options = {"show_toc_level": 2, "use_download_button": False}
 html_last_updated_fmt = None

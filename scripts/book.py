@@ -34,6 +34,22 @@ def course_notebooks() -> list[Path]:
     return sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 
 
+def display_math_as_blocks(markdown: str) -> str:
+    """Blank lines around each $$ ... $$ display: MyST reads display math only as a block of its own."""
+    lines, inside = [], False
+    for line in markdown.splitlines():
+        text = line.strip()
+        opens = text.startswith("$$") and not inside
+        closes = text.endswith("$$") and (inside or (opens and len(text) > 2))
+        if opens and lines and lines[-1].strip():
+            lines.append("")
+        lines.append(line)
+        inside = (inside or opens) and not closes
+        if closes:
+            lines.append("")
+    return "\n".join(lines)
+
+
 def student_page(notebook: Path) -> nbformat.NotebookNode:
     """The notebook as a student reads it: no answers, stubs for solutions, no hidden tests, no widgets."""
     nb = nbformat.read(notebook, as_version=4)
@@ -42,6 +58,8 @@ def student_page(notebook: Path) -> nbformat.NotebookNode:
     for step in (ClearSolutions, ClearHiddenTests):
         nb, resources = step(config=Config()).preprocess(nb, resources)
     for cell in nb.cells:
+        if cell.cell_type == "markdown":
+            cell.source = display_math_as_blocks(cell.source)
         if cell.metadata.get("nbgrader"):
             cell.outputs = []  # a check's output came partly from its hidden tests
         for output in cell.get("outputs", []):

@@ -93,8 +93,10 @@ def site_pages() -> list[str]:
 
 
 def typeset(page: Page) -> None:
-    """Wait until MathJax has typeset the page (its queue has run)."""
-    page.wait_for_function("() => window.MathJax && window.MathJax.Hub")
+    """Wait until MathJax has typeset the page (its queue has run); a page with no math has no MathJax."""
+    if page.locator(".math").count() == 0:
+        return
+    page.wait_for_function("() => window.MathJax && window.MathJax.Hub && window.MathJax.isReady")
     page.evaluate("() => new Promise(done => MathJax.Hub.Queue(() => done()))")
 
 
