@@ -51,10 +51,28 @@ def test_turn_image_stub():
     (lambda f, r: torch.rot90(f, r), "wrong axes"),
     (lambda f, r: torch.rot90(f, 2, dims=(0, 1)) if r % 4 == 2 else turn_image(f, r),
      "you turned axes (0, 1)"),
-    (lambda f, r: turn_image(f, max(r, 0)) if r != 6 else f, "only r mod 4 matters"),
+    (lambda f, r: turn_image(f, max(r, 0)), "r = -1 quarter turns is the element r^-1 = r³"),
+    (lambda f, r: turn_image(f, max(r, 0)), "reduce r mod 4"),
+    (lambda f, r: f if r == 6 else turn_image(f, r), "r = 6 quarter turns is the element r^6 = r²"),
 ])
 def test_turn_image_mistakes(wrong, diagnosis):
     fails_with(check_turn_image, wrong, diagnosis)
+
+
+def test_turn_image_flip_says_mirror_only():
+    """A left-right flip is named as a mirror, without a remark about transposes."""
+    with pytest.raises(ExerciseFailed) as caught:
+        check_turn_image(lambda f, r: f.flip(-1))
+    message = str(caught.value)
+    assert "yours is L_m f, f flipped left-right" in message and "transpose" not in message, message
+
+
+def test_turn_image_count_in_range_not_told_to_reduce():
+    """A wrong number of turns for r in 0..3 is not blamed on r mod 4."""
+    with pytest.raises(ExerciseFailed) as caught:
+        check_turn_image(lambda f, r: turn_image(f, 2 * r))
+    message = str(caught.value)
+    assert "r = 1 quarter turn is the element r^1 = r" in message and "mod 4" not in message, message
 
 
 def test_turn_image_wrong_type_and_shape():
@@ -66,15 +84,16 @@ def test_turn_image_wrong_type_and_shape():
 # Exercise 2: lifting_filter_bank
 
 
-def bank_from(psi, group, turn=1, flip_dim=-1, rotate_first=True, order=None):
+def bank_from(psi, group, turn=1, flip_dim=-1, rotate_first=True, order=None, mirror=True):
     """L_s psi for every s, with the knobs that make the diagnosed mistakes."""
     planes = []
     for s in group.stabilizer():
+        mirrored = s.m and mirror
         if rotate_first:
             turned = turn_image(psi, turn * s.r)
-            planes.append(turned.flip(flip_dim) if s.m else turned)
+            planes.append(turned.flip(flip_dim) if mirrored else turned)
         else:
-            planes.append(turn_image(psi.flip(flip_dim) if s.m else psi, turn * s.r))
+            planes.append(turn_image(psi.flip(flip_dim) if mirrored else psi, turn * s.r))
     order = range(len(planes)) if order is None else order
     return torch.stack([planes[i] for i in order], dim=1)
 
@@ -101,6 +120,13 @@ def interleaved(psi, group):
     (lambda psi, group: bank_from(psi, group, flip_dim=-2), "mirror about the wrong axis"),
     (interleaved, "the planes go in the order s = 4m + r"),
     (lambda psi, group: bank_from(psi, group).transpose(1, 2), "(C_out, S, C_in, k, k)"),
+    (lambda psi, group: bank_from(psi, group, mirror=False),
+     "the mirrored planes s = 4 + r are not mirrored"),
+    (lambda psi, group: bank_from(psi.flip(-2, -1), group), "every plane is turned by 180° more"),
+    (lambda psi, group: bank_from(psi, group).transpose(0, 1),
+     "you stacked the planes on axis 0; put them on axis 1"),
+    (lambda psi, group: bank_from(psi, group).permute(0, 2, 3, 4, 1),
+     "the S planes go on axis 1, after C_out"),
 ])
 def test_lifting_filter_bank_mistakes(wrong, diagnosis):
     fails_with(check_lifting_filter_bank, wrong, diagnosis)
@@ -148,6 +174,10 @@ def unturned(f, psi, group):
     (correlation_with(lambda psi, group: bank_from(psi, group, turn=-1)), "the rotation goes the wrong way"),
     (correlation_with(lambda psi, group: bank_from(psi, group, rotate_first=False)),
      "rotate first, then mirror"),
+    (correlation_with(lambda psi, group: bank_from(psi, group).flip(-2, -1)),
+     "you flipped the filter (a convolution); conv2d already computes the correlation of §1"),
+    (correlation_with(lambda psi, group: bank_from(psi, group, mirror=False)),
+     "the mirrored planes s = 4 + r are not mirrored"),
 ])
 def test_lifting_correlation_mistakes(wrong, diagnosis):
     fails_with(check_lifting_correlation, wrong, diagnosis)
@@ -172,4 +202,7 @@ def test_lifting_correlation_wrong_type_and_shape():
     fails_with(check_lifting_correlation, lambda f, psi, group: lifting_conv(f, psi, group, padding=1),
                "without padding")
     fails_with(check_lifting_correlation, lambda f, psi, group: lifting_conv(f, psi, group).transpose(1, 2),
-               "wrong axes")
+               "the S planes go on axis 2, after C_out")
+    fails_with(check_lifting_correlation,
+               lambda f, psi, group: lifting_conv(f, psi, group).permute(0, 1, 3, 4, 2),
+               "the S planes go on axis 2, after C_out, and the image plane (H', W') stays last")

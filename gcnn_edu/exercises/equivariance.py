@@ -45,15 +45,23 @@ def largest_difference(got: torch.Tensor, want: torch.Tensor, axes: str) -> str:
             f"the package's {want[where].item():.3g}")
 
 
-def wrong_axes(got: object, shape: tuple[int, ...], name: str, layout: str) -> None:
-    """Fail with a hint when `got` is a tensor holding `shape`'s sizes in another order."""
+HALF_TURN = P4.element(2)  # r²: L_{r²} ψ(z) = ψ(-z), the filter flipped both ways
+
+
+def wrong_axes(got: object, shape: tuple[int, ...], name: str, layout: str, hint: str) -> None:
+    """Fail with `hint` when `got` is a tensor holding `shape`'s sizes in another order."""
     if isinstance(got, torch.Tensor) and tuple(got.shape) != shape and sorted(got.shape) == sorted(shape):
         fail(f"{name} returned shape {tuple(got.shape)} instead of {shape} {layout}: you turned or stacked "
-             f"along the wrong axes; the image plane is the last two axes (H, W)")
+             f"along the wrong axes; {hint}")
 
 
 # ---------------------------------------------------------------------------------------------
 # Exercise 1: L_r on images
+
+
+def quarter_turns(count: int) -> str:
+    """'1 quarter turn', '-1 quarter turns', '2 quarter turns'."""
+    return f"{count} quarter turn" + ("" if count == 1 else "s")
 
 
 def turn_mistake(f: torch.Tensor, r: int, got: torch.Tensor) -> str:
@@ -66,13 +74,14 @@ def turn_mistake(f: torch.Tensor, r: int, got: torch.Tensor) -> str:
                        "the value f(x) at r x: the pixel at (1, 0), right of the centre, moves to "
                        "r (1, 0) = (0, 1), above it, a counterclockwise turn on screen (u right, v up)")
     if t is not None and t.m:
-        return head + (f": yours is L_{t.name} f, {LOOKS[t.name].replace('ψ', 'f')}: a mirror image, not a "
-                       f"rotation. A transpose (i, j) -> (j, i) mirrors about a diagonal; a quarter turn is "
-                       f"a mirror followed by a second mirror")
+        looks = LOOKS[t.name].replace("ψ", "f")
+        return head + f": yours is L_{t.name} f, {looks}: a mirror image, not a rotation"
     if t is not None:
-        return head + (f": yours is L_{t.name} f, {t.r} quarter turn(s) counterclockwise, but r quarter "
-                       f"turns are the element r^{r} = {want.name} (r^4 = e, so only r mod 4 matters: "
-                       f"r^-1 = r³)")
+        message = (f": yours is L_{t.name} f ({quarter_turns(t.r)} counterclockwise), but r = "
+                   f"{quarter_turns(r)} is the element r^{r} = {want.name}")
+        if r not in range(4):
+            message += " (r^4 = e); reduce r mod 4"
+        return head + message
     for dims in itertools.combinations(range(4), 2):
         if dims != (2, 3) and same(got, torch.rot90(f, r, dims)):
             return head + (f": you turned axes {dims} of (B, C, H, W); the image plane is the last two axes "
@@ -87,7 +96,8 @@ def check_turn_image(turn_image: Callable[[torch.Tensor, int], torch.Tensor], se
     turns = (1, 3, 2, 0, -1, 6)
     for f, r in itertools.product(images, turns):
         got = attempt(turn_image, f.clone(), r, name="turn_image")
-        wrong_axes(got, tuple(f.shape), "turn_image", "(B, C, H, W)")
+        wrong_axes(got, tuple(f.shape), "turn_image", "(B, C, H, W)",
+                   "the image plane is the last two axes (H, W)")
         got = expect_tensor(got, tuple(f.shape), "turn_image")
         if not close(got, act_on_image(rotation(r), f)):
             fail(turn_mistake(f, r, got))
@@ -110,6 +120,9 @@ def plane_mistake(s: GroupElement, t: GroupElement, what: str) -> str:
     if s.m and t.m and t == P4M.make(0, s.r) * P4M.make(1, 0):
         return head + (": mirror and rotation in the wrong order. You mirrored, then rotated "
                        "(L_r L_m = L_rm); L_mr = L_m L_r: rotate first, then mirror")
+    if s.m and t == P4M.make(0, s.r):
+        return head + (": the mirrored planes s = 4 + r are not mirrored. L_{mr^k} ψ = L_m L_{r^k} ψ: turn "
+                       "by r^k, then mirror (u, v) -> (-u, v), a left-right flip")
     flip_v = P4M.make(1, 2)  # M R² = diag(1, -1): v -> -v
     if s.m and t.m and t in (flip_v * P4M.make(0, s.r), P4M.make(0, s.r) * flip_v):
         return head + (": mirror about the wrong axis. M = diag(-1, 1) sends (u, v) to (-u, v), a left-right "
@@ -124,7 +137,12 @@ def plane_mistake(s: GroupElement, t: GroupElement, what: str) -> str:
 def bank_mistake(psi: torch.Tensor, group: Group, got: torch.Tensor) -> str:
     """What is wrong with `got` as the bank L_s psi on `group`, plane by plane."""
     head = f"on {group.name}, with ψ of shape {tuple(psi.shape)}: "
-    for index, s in enumerate(group.stabilizer()):
+    stabilizer = group.stabilizer()
+    if all(close(got[:, index], act_on_image(s * HALF_TURN, psi)) for index, s in enumerate(stabilizer)):
+        return head + ("every plane is turned by 180° more than it should be: plane s holds L_{s r²} ψ = "
+                       "L_s L_{r²} ψ, so plane e holds ψ(-z), ψ flipped both ways (a convolution's filter, "
+                       "§1), in place of ψ. Plane s of the bank is L_s ψ, with ψ itself on plane e")
+    for index, s in enumerate(stabilizer):
         if close(got[:, index], act_on_image(s, psi)):
             continue
         t = which_transform(got[:, index], psi)
@@ -144,11 +162,15 @@ def check_lifting_filter_bank(lifting_filter_bank: Callable[[torch.Tensor, Group
         psi = torch.randn(2, 3, k, k, generator=gen)  # (C_out, C_in, k, k)
         shape = (2, group.order, 3, k, k)
         got = attempt(lifting_filter_bank, psi.clone(), group, name="lifting_filter_bank")
-        if isinstance(got, torch.Tensor) and tuple(got.shape) == (2, 3, group.order, k, k):
-            fail(f"lifting_filter_bank returned (C_out, C_in, S, k, k) = {tuple(got.shape)}; put the planes "
-                 f"on axis 1, (C_out, S, C_in, k, k) = {shape}, so that bank.flatten(0, 1) is conv2d's "
-                 f"weight")
-        wrong_axes(got, shape, "lifting_filter_bank", "(C_out, S, C_in, k, k)")
+        wrong_layout = {(2, 3, group.order, k, k): ("(C_out, C_in, S, k, k)", 2),
+                        (group.order, 2, 3, k, k): ("(S, C_out, C_in, k, k)", 0)}
+        if isinstance(got, torch.Tensor) and tuple(got.shape) in wrong_layout:
+            layout, axis = wrong_layout[tuple(got.shape)]
+            fail(f"lifting_filter_bank returned {layout} = {tuple(got.shape)}: you stacked the planes on "
+                 f"axis {axis}; put them on axis 1, (C_out, S, C_in, k, k) = {shape}, so that "
+                 f"bank.flatten(0, 1) is conv2d's weight with output channel c S + s")
+        wrong_axes(got, shape, "lifting_filter_bank", "(C_out, S, C_in, k, k)",
+                   "the S planes go on axis 1, after C_out, and each filter (C_in, k, k) keeps its layout")
         got = expect_tensor(got, shape, "lifting_filter_bank")
         if not close(got, expand_lifting_filter(psi, group)):
             fail(bank_mistake(psi, group, got))
@@ -180,6 +202,12 @@ def correlation_mistake(function: Callable[..., torch.Tensor], f: torch.Tensor, 
                             if close(got[:, i, s], planar[t][:, c])), None)
     stabilizer = group.stabilizer()
     want = {(i, s): (i, stabilizer[s]) for i, s in found}
+    if all(hit == (i, stabilizer[s] * HALF_TURN) for (i, s), hit in found.items()):
+        return head + ("every plane s is f ⋆ L_{s r²} ψ, the filter turned by 180° more than L_s ψ: you "
+                       "flipped the filter (a convolution); conv2d already computes the correlation of §1, "
+                       "Σ_y f(y) ψ(y - x), and the flip makes it Σ_y f(y) ψ(x - y) = "
+                       "Σ_y f(y) [L_{r²} ψ](y - x). "
+                       "Give conv2d the bank L_s ψ as it is (if your lifting_filter_bank passed its check)")
     if all(hit == (i, P4M.identity()) for (i, _), hit in found.items()):
         return head + ("every plane is f ⋆ ψ, the planar correlation with the unturned filter. Plane s of "
                        "eq. 10 is [f ⋆ ψ](t(x) s) = [f ⋆ L_s ψ](x), since ψ(s^-1 (y - x)) = [L_s ψ](y - x); "
@@ -216,10 +244,16 @@ def check_lifting_correlation(
         if isinstance(got, torch.Tensor) and tuple(got.shape) == (2, 2 * group.order, *shape[-2:]):
             fail(f"lifting_correlation returned conv2d's output (B, C_out S, H', W') = {tuple(got.shape)}; "
                  f"split axis 1 into (C_out, S): (B, C_out, S, H', W') = {shape}")
+        if isinstance(got, torch.Tensor) and tuple(got.shape) == (2, group.order, 2, *shape[-2:]):
+            fail(f"lifting_correlation returned (B, S, C_out, H', W') = {tuple(got.shape)}: the S planes go "
+                 f"on axis 2, after C_out, (B, C_out, S, H', W') = {shape}. Output channel c S + s of conv2d "
+                 f"with the bank flattened as (C_out, S) is plane s of channel c: split axis 1 into "
+                 f"(C_out, S)")
         if isinstance(got, torch.Tensor) and got.dim() == 5 and got.shape[-1] == n:
             fail(f"lifting_correlation returned {tuple(got.shape)}: eq. 10 is evaluated here where the k x k "
                  f"filter lies inside the image, without padding: H' = H - k + 1, shape {shape}")
-        wrong_axes(got, shape, "lifting_correlation", "(B, C_out, S, H', W')")
+        wrong_axes(got, shape, "lifting_correlation", "(B, C_out, S, H', W')",
+                   "the S planes go on axis 2, after C_out, and the image plane (H', W') stays last")
         got = expect_tensor(got, shape, "lifting_correlation")
         if not close(got, lifting_conv_reference(f, psi, group)):
             fail(correlation_mistake(lifting_correlation, f, psi, group, got))
