@@ -13,8 +13,10 @@ element s = n m + r of S.
 - Z2: the plane's translations alone (n = 1): the trivial stabilizer, planar CNNs.
 - p4 (n = 4) and p4m (n = 4 and the mirror): symmetries of the square grid, so they act on images
   as exact pixel permutations.
-- C8 (n = 8, with the translations): rotations by multiples of 45 degrees. 45 degrees is not a
-  symmetry of Z^2, so C8 acts on images by bilinear interpolation (gcnn_edu.rotation) and is only
+- C8 (n = 8): the rotations by multiples of 45 degrees about the origin. With the translations of
+  Z^2 they do not form a group (R(45) t(1, 0) R(-45) = t(R(45) (1, 0)) is off the grid), so products
+  of a 45-degree turn with a translation are refused. 45 degrees is not a symmetry of Z^2, so C8
+  acts on images by bilinear interpolation (gcnn_edu.rotation) and is only
   approximately equivariant; its quarter turns are still exact permutations.
 """
 
@@ -234,7 +236,7 @@ SUBGROUPS = ("rotations", "stabilizer")
 Z2 = Group("z2", 1, False, "translations of the plane Z^2 only")
 P4 = Group("p4", 4, False, "translations and rotations by multiples of 90 degrees")
 P4M = Group("p4m", 4, True, "translations, rotations by multiples of 90 degrees and mirrors")
-C8 = Group("c8", 8, False, "translations and rotations by multiples of 45 degrees (interpolated)")
+C8 = Group("c8", 8, False, "rotations by multiples of 45 degrees (interpolated)")
 
 GROUPS: dict[str, Group] = {g.name: g for g in (Z2, P4, P4M, C8)}
 
