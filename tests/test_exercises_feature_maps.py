@@ -75,7 +75,8 @@ def test_act_on_p4_map_wrong_shape_or_type(fn):
 # Exercise 2: L_g on a p4m map
 
 
-def p4m_map(sign_on_mirrored_half=True, mirror_in_plane_order=True, layout="4m + r"):
+def p4m_map(sign_on_mirrored_half=True, mirror_in_plane_order=True, layout="4m + r", sign_from_target=False,
+            flip_dims=(-1,)):
     """L_g on a p4m map with some of the known mistakes switched on."""
     def index(m, r):
         return 4 * m + r if layout == "4m + r" else m + 2 * r
@@ -87,9 +88,10 @@ def p4m_map(sign_on_mirrored_half=True, mirror_in_plane_order=True, layout="4m +
         for c in range(2):
             for d in range(4):
                 sign = (-1) ** (m_plane + c) if sign_on_mirrored_half else (-1) ** m_plane
+                sign = (-1) ** c if sign_from_target else sign
                 out[:, :, index(c, d)] = f[:, :, index((m_plane + c) % 2, (d - sign * r) % 4)]
         out = torch.rot90(out, r, dims=(-2, -1))
-        return torch.flip(out, dims=(-1,)) if m else out
+        return torch.flip(out, dims=flip_dims) if m else out
     return act_on_p4m_map
 
 
@@ -112,7 +114,22 @@ def mirrored_then_turned(f, g):
     return torch.rot90(torch.flip(planes, dims=(-1,)) if m else planes, r, dims=(-2, -1))
 
 
+def plane_g_s(f, g):
+    """Plane s holds plane g s of f (instead of g^-1 s), transformed by g."""
+    m, r = g
+    k = P4M.element(m, r)
+    planes = torch.rot90(f[:, :, [P4M.index(k * s) for s in P4M.stabilizer()]], r, dims=(-2, -1))
+    return torch.flip(planes, dims=(-1,)) if m else planes
+
+
 @pytest.mark.parametrize(("fn", "phrases"), [
+    (p4m_map(sign_from_target=True),
+     ["for g = mr", "sends plane 0 (e) to plane 7 (mr³); L_g F(h) = F(g^-1 h) sends it to plane 5 (mr)",
+      "your sign (-1)^c", "instead of (-1)^(a+c)", "cycle a + c of the source plane"]),
+    (plane_g_s, ["for g = r", "holds plane g s of F instead of plane g^-1 s",
+                 "sends plane 0 (e) to plane 3 (r³)", "sends it to plane 1 (r) = g q"]),
+    (p4m_map(flip_dims=(-2,)),
+     ["for g = m", "flips the rows", "L_m is u -> -u, a left-right flip of the columns (dims=(-1,))"]),
     (p4m_map(sign_on_mirrored_half=False),
      ["for g = r", "sends plane 5 (mr) to plane 6 (mr²); L_g F(h) = F(g^-1 h) sends it to plane 4 (m)",
       "rotations run the other way"]),
@@ -164,10 +181,23 @@ def test_group_filter_bank_stub():
     (bank(rows="s, o"), ["rows are ordered s * C_out + o"]),
     (lambda psi: bank(flat=False)(psi).transpose(2, 3).flatten(0, 1).flatten(1, 2),
      ["columns are ordered q * C_in + i"]),
+    (lambda psi: torch.stack([torch.rot90(psi.roll(s, dims=1), s, dims=(-2, -1)) for s in range(4)],
+                             dim=1).flatten(0, 1).flatten(1, 2),
+     ["rolled psi along dim 1, its input channels C_in", "roll along dims=2"]),
     (lambda psi: bank()(psi) * 2, ["differs from the package's filter expansion", "largest difference"]),
 ])
 def test_group_filter_bank_names_the_mistake(fn, phrases):
     fails(check_group_filter_bank, fn, *phrases)
+
+
+def test_group_filter_bank_places_a_difference_at_a_pixel_not_a_channel():
+    def one_entry_off(psi):
+        out = bank()(psi).clone()
+        out[5, 2, 1, 0] += 10.0
+        return out
+    message = fails(check_group_filter_bank, one_entry_off,
+                    "entry [5, 2] = [4o + s, 4i + q] (o 1, s 1, i 0, q 2), pixel (1, 0) of the k x k slice")
+    assert " i 1, j 0" not in message, message
 
 
 @pytest.mark.parametrize(("fn", "phrases"), [
@@ -215,6 +245,11 @@ def test_group_correlation_stub_and_its_unwritten_bank():
       "for g = r the planes"]),
     (correlation(bank(shift_sign=-1)), ["moved the wrong way", "not equivariant"]),
     (correlation(bank(turn_sign=0)), ["not turned by s", "not equivariant"]),
+    (correlation(lambda psi: psi.flatten(1, 2).repeat_interleave(4, 0)),  # = reshape(co, ci*4, k, k)
+     ["four output planes are the same map", "through psi itself instead of L_s psi", "plain psi",
+      "equivariant to translations only", "not equivariant"]),
+    (correlation(lambda psi: bank()(psi).flip(-2, -1)),
+     ["flipped", "convolution", "eq. 11 is a correlation"]),
     (correlation(flatten_in="q, i"), ["wrong reshape order of the input"]),
     (correlation(split_out="s, o"), ["wrong reshape order of the output"]),
     (correlation(flatten_in="q, i", split_out="s, o"), ["both the input and the output"]),

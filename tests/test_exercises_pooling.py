@@ -167,8 +167,20 @@ def test_fixed_network_accepts_a_pool_on_a_symmetric_grid(kernel_size, stride, c
     assert capsys.readouterr().out.count("Correct") == 2
 
 
-def test_fixed_network_names_the_off_centre_pool():
-    fails_with(check_fixed_network, broken_network, "g = r, r², r³", "layer 2", "n = 23",
+def test_fixed_network_unchanged_names_only_the_elements():
+    message = fails_with(check_fixed_network, broken_network, "g = r, r², r³", "broken_network() unchanged",
+                         "follow the side of the map through the layers: which layer breaks a rule of the "
+                         "conventions?")
+    for answer in ("layer 2", "n = 23", "PlaneMaxPool"):
+        assert answer not in message, message
+
+
+def test_fixed_network_names_the_off_centre_pool_once_something_changed():
+    def changed_conv():
+        net = broken_network()
+        net[3] = GroupConv2d(4, 6, 3, P4, padding=1)
+        return net
+    fails_with(check_fixed_network, changed_conv, "g = r, r², r³", "layer 2", "n = 23",
                "not placed symmetrically about the grid's centre")
 
 
@@ -197,7 +209,8 @@ def test_fixed_network_refuses_other_parameter_shapes():
     def bigger():
         return nn.Sequential(LiftingConv2d(1, 4, 4, P4), nn.ReLU(), PlaneMaxPool(2, stride=2),
                              GroupConv2d(4, 6, 3, P4), nn.ReLU(), MaxReadout())
-    fails_with(check_fixed_network, bigger, "parameters' layout")
+    fails_with(check_fixed_network, bigger, "parameters' layout", "A new convolution kernel size",
+               "a pool's kernel size and stride are settings")
 
 
 def test_fixed_network_stub_and_wrong_types():

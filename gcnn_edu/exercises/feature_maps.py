@@ -132,10 +132,23 @@ def moves(source: list[int], q: int) -> int:
     return source.index(q)
 
 
+def target_sign_sources(k: GroupElement) -> list[int]:
+    """The wrong index 4(a + c) + d - (-1)^c b: the turn's direction taken from plane s's own cycle c."""
+    return [4 * ((k.m + s.m) % 2) + (s.r - (-1) ** s.m * k.r) % 4 for s in P4M.stabilizer()]
+
+
+def first_moved_apart(wrong: list[int], right: list[int]) -> int:
+    """The first plane q whose content goes elsewhere under `wrong` than under `right` (0 if none does)."""
+    return next((q for q in range(len(right)) if moves(wrong, q) != moves(right, q)), 0)
+
+
 def p4m_action_mistake(got: Map, f: Map, k: GroupElement) -> str:
     """What is wrong with `got` as L_k f on a p4m map, in the terms of Section 4 and Figure 2."""
     head = f"for g = {k.name} = (m, r) = ({k.m}, {k.r}): "
     right = sources(k)
+    target_sign = target_sign_sources(k)
+    forward = [P4M.index(k * s) for s in P4M.stabilizer()]  # plane s reads plane g s: g^-1 forgotten
+    q_sign, q_forward = first_moved_apart(target_sign, right), first_moved_apart(forward, right)
     inner_wrong = [P4M.index(P4M.make((k.m + s.m) % 2, (s.r + k.inverse().r) % 4))
                    for s in P4M.stabilizer()]  # the rotation of the mirrored half not reversed
     rotation_only = sources(P4M.make(0, k.r))  # the mirror left out of the plane order
@@ -149,12 +162,27 @@ def p4m_action_mistake(got: Map, f: Map, k: GroupElement) -> str:
          f"went to {plane(moves(rotation_only, 0), P4M)}, and L_g F(h) = F(g^-1 h) sends it to "
          f"{plane(moves(right, 0), P4M)} (= g e): m also swaps the two cycles, r^j <-> m r^j, along the "
          f"red bars of Figure 2"),
+        (p4m_variant(f, target_sign, k, standard),
+         f"your L_g sends {plane(q_sign, P4M)} to {plane(moves(target_sign, q_sign), P4M)}; L_g F(h) = "
+         f"F(g^-1 h) sends it to {plane(moves(right, q_sign), P4M)}: your sign (-1)^c takes the direction of "
+         f"the turn from the cycle c of plane s = M^c R^d, where the content arrives, instead of (-1)^(a+c). "
+         f"Plane s reads g^-1 s = R^-b M^a M^c R^d = M^(a+c) R^(d - (-1)^(a+c) b): R^-b passes the mirrors "
+         f"of g^-1 and of s, M^(a+c), so the direction is that of the cycle a + c of the source plane, "
+         f"where the content sat"),
+        (p4m_variant(f, forward, k, standard),
+         f"your plane s holds plane g s of F instead of plane g^-1 s: your L_g sends {plane(q_forward, P4M)} "
+         f"to {plane(moves(forward, q_forward), P4M)}, i.e. plane q to g^-1 q, and L_g F(h) = F(g^-1 h) "
+         f"sends it to {plane(moves(right, q_forward), P4M)} = g q: plane s of L_g F reads plane g^-1 s, so "
+         f"the content of plane q arrives at plane g q"),
         (p4m_variant(f, right, k, interleaved),
          "your planes follow the index s = m + 2r (e, m, r, mr, r², ...), but plane s = 4m + r holds "
          "M^m R^r: e, r, r², r³ first, then m, mr, mr², mr³"),
         (p4m_variant(f, right, P4M.make(k.m, -k.r % 4 if k.m else k.r), standard),
          "the planes moved as they should, but every plane was mirrored first and turned after: g = M^m R^r "
          "turns first (L_g = L_M^m L_R^r), as act_on_image does"),
+        (p4m_variant(f, right, P4M.make(k.m, (k.r + 2 * k.m) % 4), standard),
+         "the planes moved as they should, but your mirror flips the rows (up-down, torch.flip(dims=(-2,)), "
+         "v -> -v, which is M R² = mr²): L_m is u -> -u, a left-right flip of the columns (dims=(-1,))"),
         (p4m_variant(f, right, P4M.identity(), standard),
          f"the planes moved as they should, but were not transformed as images by {k.name}"),
     ]
@@ -183,9 +211,11 @@ def check_act_on_p4m_map(act_on_p4m_map: Callable[[Map, tuple[int, int]], Map], 
 # Exercise 3: the bank L_s psi of a p4 filter
 
 
-def bank_variant(psi: torch.Tensor, shift: int, turn: int, layout: str = "channel-major") -> torch.Tensor:
-    """L_s psi with the group axis rolled by shift*s and the slices turned by turn*s, flattened for conv2d."""
-    bank = torch.stack([p4_variant(psi, shift * s, turn * s) for s in range(4)], dim=1)  # (O, 4, I, 4, k, k)
+def bank_variant(psi: torch.Tensor, shift: int, turn: int, layout: str = "channel-major",
+                 axis: int = 2) -> torch.Tensor:
+    """L_s psi with dim `axis` rolled by shift*s and the slices turned by turn*s, flattened for conv2d."""
+    copies = [torch.rot90(torch.roll(psi, shift * s, dims=axis), turn * s, dims=(-2, -1)) for s in range(4)]
+    bank = torch.stack(copies, dim=1)  # (O, 4, I, 4, k, k)
     if layout == "rows plane-major":
         bank = bank.transpose(0, 1)
     if layout == "columns plane-major":
@@ -194,6 +224,10 @@ def bank_variant(psi: torch.Tensor, shift: int, turn: int, layout: str = "channe
 
 
 BANK_MISTAKES = [
+    ((1, 1, "channel-major", 1),
+     "you rolled psi along dim 1, its input channels C_in: the group axis of a filter (C_out, C_in, 4, k, k) "
+     "is dim 2, as for a feature map (B, C, 4, H, W); slice q of L_s psi is slice s^-1 q of psi, so roll "
+     "along dims=2"),
     ((0, 1, "channel-major"),
      "every slice of L_s psi was turned by s, but the group axis of psi did not move: slice q of L_s psi is "
      "slice s^-1 q of psi (L_s psi (h) = psi(s^-1 h), as for a feature map), so slice r of L_r psi holds "
@@ -217,6 +251,14 @@ BANK_MISTAKES = [
 ]
 
 
+def bank_entry(got: torch.Tensor, want: torch.Tensor) -> str:
+    """Where |got - want| is largest in a bank: 'entry [5, 2] = [4o + s, 4i + q] (...), pixel (0, 1)'."""
+    index = torch.unravel_index((got.detach().double() - want.double()).abs().argmax(), want.shape)
+    row, column, y, x = (int(i) for i in index)
+    return (f"entry [{row}, {column}] = [4o + s, 4i + q] (o {row // 4}, s {row % 4}, i {column // 4}, "
+            f"q {column % 4}), pixel ({y}, {x}) of the k x k slice")
+
+
 def check_group_filter_bank(group_filter_bank: Callable[[torch.Tensor], torch.Tensor], seed: int = 0) -> None:
     """Compare group_filter_bank(psi) with the package's expanded bank (expand_group_filter, flattened)."""
     k = 3 + seed % 2
@@ -228,12 +270,12 @@ def check_group_filter_bank(group_filter_bank: Callable[[torch.Tensor], torch.Te
              f"{tuple(want.shape)}: merge the axes (C_out, 4) and (C_in, 4) of your {tuple(got.shape)}")
     got = expect_tensor(got, want.shape, "group_filter_bank")
     if not close(got, want):
-        for (shift, turn, layout), message in BANK_MISTAKES:
-            if close(got, bank_variant(psi, shift, turn, layout)):
+        for variant, message in BANK_MISTAKES:
+            if close(got, bank_variant(psi, *variant)):
                 fail(message)
         fail("your bank differs from the package's filter expansion (expand_group_filter, flattened to "
              "(C_out*4, C_in*4, k, k)); entry [4o + s, 4i + q] should be slice s^-1 q of psi[o, i] turned by "
-             f"s; the largest difference is at {largest_difference(got, want, ('row', 'column', 'i', 'j'))}")
+             f"s; the largest difference is at {bank_entry(got, want)}")
     passed(f"group_filter_bank agrees with the package's filter expansion on a random filter "
            f"{tuple(psi.shape)}")
 
@@ -243,11 +285,12 @@ def check_group_filter_bank(group_filter_bank: Callable[[torch.Tensor], torch.Te
 
 
 def correlation_variant(
-    f: Map, psi: torch.Tensor, shift: int, turn: int, flatten_in: str, split_out: str
+    f: Map, psi: torch.Tensor, shift: int, turn: int, flatten_in: str, split_out: str, flip: bool = False
 ) -> Map:
-    """conv2d with a bank_variant, the input flattened and the output split in the orders given."""
+    """conv2d with a bank_variant (its slices flipped if `flip`), the input and output reshaped as given."""
     x = f.flatten(1, 2) if flatten_in == "channel-major" else f.transpose(1, 2).flatten(1, 2)
-    out = F.conv2d(x, bank_variant(psi, shift, turn))
+    bank = bank_variant(psi, shift, turn)
+    out = F.conv2d(x, bank.flip(-2, -1) if flip else bank)
     if split_out == "channel-major":
         return out.unflatten(1, (psi.shape[0], 4))
     return out.unflatten(1, (4, psi.shape[0])).transpose(1, 2)
@@ -266,6 +309,16 @@ def not_equivariant(fn: Callable[[Map, torch.Tensor], Map], f: Map, psi: torch.T
 
 
 CORRELATION_MISTAKES = [
+    ((0, 0, "channel-major", "channel-major"), True,
+     "your four output planes are the same map: every output plane s read the input's planes through psi "
+     "itself instead of L_s psi. The planes of f were used as 4 channels each, with the plain psi, neither "
+     "moved along its group axis nor turned by s (section 7's warning): that is a planar correlation with "
+     "C_in*4 input channels, equivariant to translations only. Output plane s must read input plane q "
+     "through slice s^-1 q of psi turned by s, the bank L_s psi of Exercise 3"),
+    ((1, 1, "channel-major", "channel-major", True), False,
+     "every k x k slice of your bank is flipped (turned by 180°): that is a convolution, "
+     "sum_y f(y) psi(x - y), but eq. 11 is a correlation, sum_y f(y) psi(y - x) (section 7). F.conv2d "
+     "already computes a correlation: pass it the bank L_s psi unflipped"),
     ((0, 1, "channel-major", "channel-major"), True,
      "output plane s reads input plane q through slice q of psi (turned by s) instead of slice s^-1 q: the "
      "input's group axis was treated as 4 separate channels without moving the filter's group axis with s"),
@@ -301,8 +354,8 @@ def check_group_correlation(group_correlation: Callable[[Map, torch.Tensor], Map
              f"got {tuple(got.shape)}: eq. 11 here sums over the filter's support inside the map, no padding")
     got = expect_tensor(got, literal.shape, "group_correlation")
     if not close(got, literal):
-        for (shift, turn, flatten_in, split_out), breaks, message in CORRELATION_MISTAKES:
-            if close(got, correlation_variant(f, psi, shift, turn, flatten_in, split_out)):
+        for variant, breaks, message in CORRELATION_MISTAKES:
+            if close(got, correlation_variant(f, psi, *variant)):
                 fail(message + (not_equivariant(group_correlation, f, psi) if breaks else ""))
         axes = ("batch", "channel", "plane", "row", "column")
         fail("your f ⋆ psi differs from the literal sum of eq. 11 (group_conv_reference, one g = t(x) s at a "

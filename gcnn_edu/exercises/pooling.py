@@ -355,6 +355,11 @@ def layer_names(net: nn.Module) -> list[str]:
     return [type(layer).__name__ for layer in net]
 
 
+def layer_settings(net: nn.Module) -> list[str]:
+    """Each layer with its settings (kernel size, stride, padding, ...), as torch prints it."""
+    return [repr(layer) for layer in net]
+
+
 def pool_rule_broken(net: nn.Sequential, x: torch.Tensor) -> str | None:
     """What the first pool whose side breaks the rule "(n - k) divisible by s" does wrong, or None."""
     h = x
@@ -394,8 +399,9 @@ def check_fixed_network(fixed_network: Callable[[], nn.Module], seed: int = 0) -
     shapes = [tuple(p.shape) for p in net.parameters()]
     if shapes != [tuple(p.shape) for p in broken.parameters()]:
         fail(f"fixed_network() should keep the parameters' layout of broken_network(): filters and biases of "
-             f"shapes {[tuple(p.shape) for p in broken.parameters()]}, yours are {shapes}. A new kernel size "
-             "changes the network; repair only what breaks the rule")
+             f"shapes {[tuple(p.shape) for p in broken.parameters()]}, yours are {shapes}. A new "
+             "convolution kernel size (other parameter shapes) makes another network; repair only the "
+             "setting that breaks the rule (a pool's kernel size and stride are settings)")
     net.eval()
     x = network_input(seed)
     scores = attempt(net, x, name="your network")
@@ -412,6 +418,9 @@ def check_fixed_network(fixed_network: Callable[[], nn.Module], seed: int = 0) -
         head = (f"your network's scores change when the input is moved by g = "
                 f"{', '.join(g.name for g in bad)} (largest relative error {max(bad.values()):.2g}), so they "
                 "are not invariant to p4")
+        if layer_settings(net) == layer_settings(broken):
+            fail(f"{head}. Your network is broken_network() unchanged: follow the side of the map through "
+                 "the layers: which layer breaks a rule of the conventions?")
         cause = pool_rule_broken(net, x)
         strides = [layer.stride for layer in net if isinstance(layer, PlaneMaxPool)]
         if cause is None and all(g.translation != (0, 0) for g in bad):
