@@ -1,4 +1,9 @@
-"""What every check shares: its failure, calling the student's code, comparing arrays."""
+"""What every check shares: its failure, calling the student's code, comparing arrays.
+
+In a notebook a failed check shows its message alone: the frames of the check, which say nothing
+about the student's code, are left out of the traceback (an IPython handler for ExerciseFailed,
+registered when this module is imported in IPython).
+"""
 
 from __future__ import annotations
 
@@ -10,6 +15,23 @@ import torch
 
 class ExerciseFailed(AssertionError):
     """A check found a mistake; the message says which, in the paper's terms."""
+
+
+def show_message_only(shell: Any, etype: type, value: BaseException, tb: Any,
+                      tb_offset: int | None = None) -> None:
+    """IPython's handler for ExerciseFailed: the error and its message, without the check's frames."""
+    shell.showtraceback((etype, value, None), tb_offset=0)
+
+
+def register_in_ipython() -> None:
+    """Show failed checks by their message in IPython and Jupyter (nothing happens elsewhere)."""
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return
+    shell = get_ipython()
+    if shell is not None:
+        shell.set_custom_exc((ExerciseFailed,), show_message_only)
 
 
 def fail(message: str) -> None:
@@ -55,3 +77,6 @@ def close(got: torch.Tensor, want: torch.Tensor, tolerance: float = 1e-5) -> boo
 def passed(message: str) -> None:
     """Report a check that found nothing wrong."""
     print(f"Correct: {message}")
+
+
+register_in_ipython()
