@@ -50,11 +50,13 @@ def test_window_centres_stub():
 
 
 @pytest.mark.parametrize(("wrong", "diagnosis"), [
-    (lambda n, k, s, a, b: centres(n, k, s, a, b, shift=(n - 1) / 2), "these are pixel indices"),
+    (lambda n, k, s, a, b: centres(n, k, s, a, b, shift=(n - 1) / 2), "u = pixel - (n - 1)/2"),
     (lambda n, k, s, a, b: centres(n, k, s, a, b, centre=lambda k: k / 2), "not a + k/2"),
-    (lambda n, k, s, a, b: centres(n, k, s, a, b, centre=lambda k: (k - 2) / 2), "not a + (k - 2)/2"),
+    (lambda n, k, s, a, b: centres(n, k, s, a, b, centre=lambda k: (k - 2) / 2), "instead of a + (k - 1)/2"),
+    (lambda n, k, s, a, b: centres(n, k, s, a, b, shift=-0.5), "n/2 instead of (n - 1)/2"),
     (lambda n, k, s, a, b: centres(n, k, s, a, b, shift=a), "subtract the padding on the left"),
-    (lambda n, k, s, a, b: centres(n, k, s, a, b, shift=-a), "not s j + p_left"),
+    (lambda n, k, s, a, b: centres(n, k, s, a, b, shift=2 * a), "not s j + p_left"),
+    (lambda n, k, s, a, b: centres(n, k, s, b, a), "padding on the right where the padding on the left"),
     (lambda n, k, s, a, b: centres(n, k, s, a, b, stride=1), "pixels apart"),
     (lambda n, k, s, a, b: centres(n, k, s, a, b, extra=-1), "windows, but"),
     (lambda n, k, s, a, b: centres(n, k, s, a, b, shift=0.25), "window j reads input pixels"),
@@ -75,6 +77,27 @@ def test_window_centres_wrong_type_and_shape():
 
 def downsample(c_in, c_out):
     return nn.Sequential(GroupConv2d(c_in, c_out, 3, P4, padding=1), AvgPool2())
+
+
+class FlatConv(nn.Module):
+    """A plain nn.Conv2d on the flattened planes (B, C*4, n, n): its filters are not a G-correlation."""
+
+    def __init__(self, c_in, c_out, stride=1):
+        super().__init__()
+        self.conv = nn.Conv2d(4 * c_in, 4 * c_out, 3, stride=stride, padding=1)
+
+    def forward(self, f):
+        return self.conv(f.flatten(1, 2)).unflatten(1, (-1, 4))
+
+
+class Zero(nn.Module):
+    def forward(self, f):
+        return 0 * f
+
+
+class Flattened(nn.Module):
+    def forward(self, f):
+        return f.flatten(1, 2)
 
 
 class Strided(nn.Module):
@@ -101,9 +124,15 @@ def test_exact_downsample_stub():
 @pytest.mark.parametrize(("wrong", "diagnosis"), [
     (lambda a, b: Strided(a, b), "on the odd side 17 it does"),
     (lambda a, b: nn.Sequential(GroupConv2d(a, b, 3, P4), AvgPool2()), "without padding"),
+    (lambda a, b: nn.Sequential(GroupConv2d(a, b, 3, P4, padding=2), AvgPool2()), "grows 16 to 18"),
+    (lambda a, b: nn.Sequential(Pad((0, 2, 0, 2)), GroupConv2d(a, b, 3, P4), AvgPool2()),
+     "not symmetric about the centre"),
+    (lambda a, b: nn.Sequential(FlatConv(a, b), AvgPool2()), "not a G-correlation"),
+    (lambda a, b: FlatConv(a, b, stride=2), "not a G-correlation"),
+    (lambda a, b: lambda f: downsample(a, b)(f), "draws new filters at every call"),
     (lambda a, b: GroupConv2d(a, b, 3, P4, padding=1), "keeps the side"),
     (lambda a, b: Strided(a, b, (0, 2, 0, 2)), "not symmetric about the centre"),
-    (lambda a, b: lambda f: 0 * downsample(a, b)(f), "zero"),
+    (lambda a, b: nn.Sequential(downsample(a, b), Zero()), "zero"),
 ])
 def test_exact_downsample_mistakes(wrong, diagnosis):
     fails_with(check_exact_downsample, wrong, diagnosis)
@@ -111,7 +140,7 @@ def test_exact_downsample_mistakes(wrong, diagnosis):
 
 def test_exact_downsample_wrong_type_and_shape():
     fails_with(check_exact_downsample, lambda a, b: 3, "should return a module")
-    fails_with(check_exact_downsample, lambda a, b: lambda f: downsample(a, b)(f).flatten(1, 2), "shape")
+    fails_with(check_exact_downsample, lambda a, b: nn.Sequential(downsample(a, b), Flattened()), "shape")
     fails_with(check_exact_downsample, lambda a, b: LiftingConv2d(a, b, 3, P4), "raised ValueError")
 
 
@@ -163,9 +192,12 @@ def test_fixed_network_stub():
 
 
 @pytest.mark.parametrize(("wrong", "diagnoses"), [
-    (lambda: network(pool=(3, 2), pads=(1, 2, 1, 2)), ("after stage 2", "26 -> 12")),
-    (lambda: network(pool=(3, 2)), ("it halves the side 26 -> 12", "(n - k) is even")),
+    (lambda: network(pool=(3, 2), pads=(1, 2, 1, 2)), ("after stage 2 (counting from 0", "26 -> 12")),
+    (lambda: network(pool=(3, 2)), ("26 -> 12 with a 3x3 window and stride 2", "(26 - 3) mod 2 = 1")),
+    (lambda: network(pool=(3, 3)), ("26 -> 8 with a 3x3 window and stride 3", "(26 - 3) mod 3 = 2")),
     (lambda: network(pads=(1, 2, 1, 2)), ("after stage 3", "odd number of pixels (13 -> 16)")),
+    (lambda: network(pads=(1, 1, 2, 2)), ("stage 3 (counting from 0", "non-square (13x13 -> 17x15",
+                                          "pad the same on every side")),
     (lambda: nn.Sequential(Pad((0, 2, 0, 2)), *network()), ("not exact after stage 0", "off-centre")),
 ])
 def test_fixed_network_mistakes(wrong, diagnoses):
