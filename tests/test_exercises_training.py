@@ -76,6 +76,63 @@ def zero_grad_before_step(model, optimizer, images, labels):
     return loss.item()
 
 
+def zero_grad_after_step(model, optimizer, images, labels):
+    model.train()
+    loss = F.cross_entropy(model(images), labels)
+    loss.backward()
+    optimizer.step()
+    optimizer.zero_grad()
+    return loss.item()
+
+
+def summed_over_the_batch(model, optimizer, images, labels):
+    model.train()
+    optimizer.zero_grad()
+    loss = F.cross_entropy(model(images), labels, reduction="sum")
+    loss.backward()
+    optimizer.step()
+    return loss.item()
+
+
+def nll_loss_of_the_scores(model, optimizer, images, labels):
+    model.train()
+    optimizer.zero_grad()
+    loss = F.nll_loss(model(images), labels)
+    loss.backward()
+    optimizer.step()
+    return loss.item()
+
+
+def log_softmax_over_the_batch(model, optimizer, images, labels):
+    model.train()
+    optimizer.zero_grad()
+    loss = F.nll_loss(torch.log_softmax(model(images), dim=0), labels)
+    loss.backward()
+    optimizer.step()
+    return loss.item()
+
+
+def squared_error_on_one_hot_labels(model, optimizer, images, labels):
+    model.train()
+    optimizer.zero_grad()
+    loss = F.mse_loss(model(images), F.one_hot(labels, 10).float())
+    loss.backward()
+    optimizer.step()
+    return loss.item()
+
+
+def loss_after_the_step_in_train_mode(model, optimizer, images, labels):
+    train_step(model, optimizer, images, labels)
+    return F.cross_entropy(model(images), labels).item()  # a second forward pass, with the new weights
+
+
+def loss_after_the_step_in_eval_mode(model, optimizer, images, labels):
+    train_step(model, optimizer, images, labels)
+    model.eval()
+    with torch.no_grad():
+        return F.cross_entropy(model(images), labels).item()
+
+
 def stub(*args):
     raise NotImplementedError()
 
@@ -98,6 +155,13 @@ def test_a_step_that_returns_the_loss_as_a_tensor_passes_with_a_note(capsys):
     (softmax_first, "softmax(z)"),
     (without_step, "optimizer.step()"),
     (zero_grad_before_step, "cleared between"),
+    (zero_grad_after_step, "comes too late for the first step"),
+    (summed_over_the_batch, "the sum over the batch, not the mean"),
+    (nll_loss_of_the_scores, "`F.nll_loss` expects log-probabilities"),
+    (log_softmax_over_the_batch, "normalised over the batch (dim=0)"),
+    (squared_error_on_one_hot_labels, "squared error between the scores and the one-hot labels"),
+    (loss_after_the_step_in_train_mode, "return the loss computed before optimizer.step()"),
+    (loss_after_the_step_in_eval_mode, "return the loss computed before optimizer.step()"),
 ])
 def test_each_mistake_in_the_step_is_named(mistake, diagnosis):
     with pytest.raises(ExerciseFailed) as err:
@@ -132,6 +196,33 @@ def test_a_step_that_crashes_inside_torch_fails_with_its_error():
 
 # ---------------------------------------------------------------------------------------------
 # recompute_batch_norm
+
+
+def with_the_wrong_isinstance(model, images, batch_size):
+    """The recomputation that looks for nn.BatchNorm2d: P4CNN's GroupBatchNorm is a BatchNorm3d."""
+    model.eval()
+    for bn in [m for m in model.modules() if isinstance(m, nn.BatchNorm2d)]:
+        bn.reset_running_stats()
+        bn.momentum = None
+        bn.train()
+    with torch.no_grad():
+        for start in range(0, len(images), batch_size):
+            model(images[start:start + batch_size])
+    model.eval()
+
+
+def zeroed_by_hand(model, images, batch_size):
+    """The reset written out, the count of batches left as it was."""
+    model.eval()
+    for bn in norms(model):
+        bn.running_mean.zero_()
+        bn.running_var.fill_(1.0)
+        bn.momentum = None
+        bn.train()
+    with torch.no_grad():
+        for start in range(0, len(images), batch_size):
+            model(images[start:start + batch_size])
+    model.eval()
 
 
 def norms(model):
@@ -188,9 +279,37 @@ def test_each_mistake_in_the_recomputation_is_named(changes, diagnosis):
     assert diagnosis in str(err.value)
 
 
-def test_statistics_of_other_batches_fail_with_where_they_differ():
-    with pytest.raises(ExerciseFailed, match="running_var of the batch norm blocks.0.1 differs"):
-        check_recompute_batch_norm(lambda m, x, b: one_pass(m, x, len(x)))  # one batch of all digits
+@pytest.mark.parametrize(("recompute", "diagnosis"), [
+    (with_the_wrong_isinstance, "no batch norm of the network was reset or updated: P4CNN's batch norms are "
+                                "GroupBatchNorm, a BatchNorm3d"),
+    (zeroed_by_hand, "the count of batches was not reset: use reset_running_stats()"),
+    (lambda m, x, b: one_pass(m, x, len(x)),
+     "the means agree, the variances do not: the average of the batches' variances depends on the batches; "
+     "pass the digits in batches of batch_size"),
+], ids=["BatchNorm2d", "count kept", "one batch"])
+def test_each_mistake_in_finding_resetting_or_batching_is_named(recompute, diagnosis):
+    with pytest.raises(ExerciseFailed) as err:
+        check_recompute_batch_norm(recompute)
+    assert diagnosis in str(err.value)
+
+
+def left_in_train_mode(model, images, batch_size):
+    one_pass(model, images, batch_size)
+    model.train()  # dropout on as well
+
+
+@pytest.mark.parametrize(("recompute", "dropout_named"), [
+    (left_in_train_mode, True), (lambda m, x, b: one_pass(m, x, b, eval_after=False), False)],
+    ids=["model", "norms only"])
+def test_left_in_train_mode_names_dropout_only_when_it_is_on(recompute, dropout_named):
+    with pytest.raises(ExerciseFailed, match="left in train mode") as err:
+        check_recompute_batch_norm(recompute)
+    assert ("dropout is on" in str(err.value)) == dropout_named
+
+
+def test_statistics_of_other_digits_fail_with_where_they_differ():
+    with pytest.raises(ExerciseFailed, match="running_mean of the batch norm blocks.0.1 differs"):
+        check_recompute_batch_norm(lambda m, x, b: one_pass(m, x[:len(x) // 2], b))  # half of the digits
 
 
 def test_a_stub_recomputation_is_not_written_yet():

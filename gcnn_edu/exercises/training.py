@@ -22,8 +22,8 @@ from .common import attempt, close, fail, passed
 StepFunction = Callable[[nn.Module, torch.optim.Optimizer, torch.Tensor, torch.Tensor], object]
 Recompute = Callable[[nn.Module, torch.Tensor, int], object]
 
-CHANNELS, DROPOUT = 4, 0.3  # a small P4CNN; its dropout (after layers 1, 3, 4, 5) feeds batch norms
-STEP_DIGITS, STEPS, LR = 16, 2, 1e-3  # two steps of Adam (Section 8) on batches of 16 digits
+CHANNELS, DROPOUT = 4, 0.3  # a small P4CNN; its dropout (after blocks 1, 3, 4, 5) feeds the next convolution
+STEP_DIGITS, STEPS, LR = 16, 2, 1e-3  # two steps of Adam (Section 8), 16 digits each
 BN_DIGITS, BN_BATCH = 48, 12  # the "training set" of the recomputation, in 4 batches
 TOLERANCE = 1e-4  # equal up to float32 rounding (a loss summed in another order moves Adam's step a little)
 CPU = torch.device("cpu")
@@ -118,6 +118,61 @@ def softmax_first(model: nn.Module, optimizer: torch.optim.Optimizer, images: to
     return loss.item()
 
 
+def zero_grad_after_step(model: nn.Module, optimizer: torch.optim.Optimizer, images: torch.Tensor,
+                         labels: torch.Tensor) -> float:
+    """The step that clears the gradients after Adam's step instead of before the backward pass."""
+    model.train()
+    loss = F.cross_entropy(model(images), labels)
+    loss.backward()
+    optimizer.step()
+    optimizer.zero_grad()
+    return loss.item()
+
+
+def summed(model: nn.Module, optimizer: torch.optim.Optimizer, images: torch.Tensor,
+           labels: torch.Tensor) -> float:
+    """The step on the sum of -log p_y over the batch instead of its mean."""
+    model.train()
+    optimizer.zero_grad()
+    loss = F.cross_entropy(model(images), labels, reduction="sum")
+    loss.backward()
+    optimizer.step()
+    return loss.item()
+
+
+def nll_of_scores(model: nn.Module, optimizer: torch.optim.Optimizer, images: torch.Tensor,
+                  labels: torch.Tensor) -> float:
+    """The step on F.nll_loss of the scores z: the mean of -z_y, no softmax at all."""
+    model.train()
+    optimizer.zero_grad()
+    loss = F.nll_loss(model(images), labels)
+    loss.backward()
+    optimizer.step()
+    return loss.item()
+
+
+def softmax_over_batch(model: nn.Module, optimizer: torch.optim.Optimizer, images: torch.Tensor,
+                       labels: torch.Tensor) -> float:
+    """The step with log_softmax over the batch axis (dim=0) instead of the classes."""
+    model.train()
+    optimizer.zero_grad()
+    loss = F.nll_loss(F.log_softmax(model(images), dim=0), labels)
+    loss.backward()
+    optimizer.step()
+    return loss.item()
+
+
+def squared_error(model: nn.Module, optimizer: torch.optim.Optimizer, images: torch.Tensor,
+                  labels: torch.Tensor) -> float:
+    """The step on the mean squared error between the scores and the one-hot labels."""
+    model.train()
+    optimizer.zero_grad()
+    loss = F.mse_loss(model(images), F.one_hot(labels, 10).to(images.dtype))
+    loss.backward()
+    optimizer.step()
+    return loss.item()
+
+
 def without_step(model: nn.Module, optimizer: torch.optim.Optimizer, images: torch.Tensor,
                  labels: torch.Tensor) -> float:
     """The step without optimizer.step(): the weights stay."""
@@ -137,33 +192,76 @@ STEP_MISTAKES: list[tuple[StepFunction, str]] = [
     (softmax_first, "your loss is the cross-entropy of softmax(z): `F.cross_entropy` takes the class scores "
                     "z themselves and applies the softmax inside (l = -log p_y, p = softmax(z)). A second "
                     "softmax gives a loss of at least -log(e / (e + 9)) = 1.46 and flatter gradients"),
-    (without_zero_grad, "your first step agrees with the package's, the second does not: it followed the sum "
-                        "of both batches' gradients. `loss.backward()` adds dl/dw to w.grad, so clear the "
-                        "gradients with `optimizer.zero_grad()` before each backward pass"),
+    (summed, f"your loss is the sum over the batch, not the mean: {STEP_DIGITS} times the package's, the "
+             f"batch size. The loss of the training loop is the mean of -log p_y over the batch "
+             f"(`F.cross_entropy`'s default, reduction=\"mean\"). Adam divides by the gradient's size, so "
+             f"its step hardly changes, but the loss reported is {STEP_DIGITS} times too large, and so would "
+             f"be a plain gradient step"),
+    (nll_of_scores, "your loss is the mean of -z_y, the scores themselves (it can be negative): `F.nll_loss` "
+                    "expects log-probabilities log p; `F.cross_entropy` takes the scores z and applies the "
+                    "log-softmax inside"),
+    (softmax_over_batch, "your log-probabilities were normalised over the batch (dim=0), not over the 10 "
+                         "classes: p_c = e^{z_c} / sum_j e^{z_j} sums over the classes, dim=1 of the scores "
+                         "(B, 10). `F.cross_entropy(z, y)` does it for you"),
+    (squared_error, "your loss is the squared error between the scores and the one-hot labels: the loss of "
+                    "the training loop is the cross-entropy -log p_y with p = softmax(z), "
+                    "`F.cross_entropy(z, y)`"),
+    (zero_grad_after_step, "your first step followed this batch's gradient plus the one an earlier backward "
+                           "pass had left in w.grad (the check leaves one there, as a previous batch would): "
+                           "`loss.backward()` adds dl/dw to w.grad, so clearing the gradients after "
+                           "`optimizer.step()` comes too late for the first step. Call "
+                           "`optimizer.zero_grad()` before `loss.backward()`"),
+    (without_zero_grad, "your steps followed the sum of this batch's gradient and those of the earlier "
+                        "backward passes left in w.grad: `loss.backward()` adds dl/dw to w.grad, so clear "
+                        "the gradients with `optimizer.zero_grad()` before each backward pass"),
 ]
+
+LOSS_AFTER_STEP = ("your step returned the loss of the batch computed after `optimizer.step()`, with the "
+                   "new weights: return the loss computed before optimizer.step(), the one whose gradient "
+                   "the step followed (`loss.item()` of the loss you called `backward` on)")
 
 
 @dataclass
 class Trace:
-    """What a run of steps did: the loss each step returned, the weights and statistics after each."""
+    """What a run of steps did: the loss each step returned, the weights and statistics after each;
+    for the package's steps also the batch's losses after each step (train mode, as a second forward
+    pass would give them, and eval mode)."""
 
     losses: list[object]
     states: list[dict[str, torch.Tensor]]
+    after: list[tuple[float, float]]
+
+
+def stale_gradients(model: nn.Module, images: torch.Tensor, labels: torch.Tensor) -> None:
+    """Leave in w.grad the gradients of a backward pass on another batch (in eval mode: no dropout drawn)."""
+    F.cross_entropy(model(images), labels).backward()
+
+
+def loss_after(model: nn.Module, images: torch.Tensor, labels: torch.Tensor) -> tuple[float, float]:
+    """The batch's loss with the weights after a step: a second forward pass in train mode, and eval mode."""
+    with torch.no_grad():
+        in_train = F.cross_entropy(copy.deepcopy(model).train()(images), labels).item()
+        in_eval = F.cross_entropy(copy.deepcopy(model).eval()(images), labels).item()
+    return in_train, in_eval
 
 
 def take_steps(step: StepFunction, model: nn.Module, batches: list[tuple[torch.Tensor, torch.Tensor]],
-               seed: int) -> Trace:
-    """Adam (learning rate 1e-3) on a copy of `model`, one `step` per batch, the same dropout masks."""
+               seed: int, after: bool = False) -> Trace:
+    """Adam (learning rate 1e-3) on a copy of `model` with stale gradients in w.grad, one `step` per
+    batch (the first batch only leaves its gradients), the same dropout masks."""
     model = copy.deepcopy(model)
+    stale_gradients(model, *batches[0])
     optimizer = torch.optim.Adam(model.parameters(), lr=LR)
-    losses, states = [], []
-    for k, (images, labels) in enumerate(batches):
+    trace = Trace([], [], [])
+    for k, (images, labels) in enumerate(batches[1:]):
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(1000 * seed + k)  # dropout draws its masks from torch's global generator
-            losses.append(step(model, optimizer, images.clone(), labels.clone()))
-        states.append({name: t.detach().clone() for name, t in model.state_dict().items()
-                       if t.is_floating_point()})
-    return Trace(losses, states)
+            trace.losses.append(step(model, optimizer, images.clone(), labels.clone()))
+            if after:  # the generator as the step left it, as for a second forward pass inside the step
+                trace.after.append(loss_after(model, images, labels))
+        trace.states.append({name: t.detach().clone() for name, t in model.state_dict().items()
+                             if t.is_floating_point()})
+    return trace
 
 
 def as_loss(value: object) -> tuple[float, bool]:
@@ -180,11 +278,16 @@ def as_loss(value: object) -> tuple[float, bool]:
     return float(value), False
 
 
+def agree(got: float, want: float) -> bool:
+    """Two losses equal up to float32 rounding."""
+    return abs(got - want) <= TOLERANCE * max(1.0, abs(want))
+
+
 def difference(got: Trace, want: Trace) -> str | None:
     """Where `got` first departs from `want` (its losses already floats), or None when they agree."""
     for k, (got_loss, want_loss, got_state, want_state) in enumerate(
             zip(got.losses, want.losses, got.states, want.states, strict=True)):
-        if abs(got_loss - want_loss) > TOLERANCE * max(1.0, abs(want_loss)):
+        if not agree(got_loss, want_loss):
             return f"step {k + 1} returned the loss {got_loss:.5f}, the package's step {want_loss:.5f}"
         for name, want_t in want_state.items():
             if not close(got_state[name], want_t, TOLERANCE):
@@ -197,8 +300,8 @@ def difference(got: Trace, want: Trace) -> str | None:
 def check_train_step(train_step: StepFunction, seed: int = 0) -> None:
     """Compare two steps of train_step with those of gcnn_edu.train.train_epoch on a small P4CNN."""
     model = small_p4cnn(seed)
-    images, labels = draw_digits(seed, STEP_DIGITS * STEPS)
-    batches = [(images[k::STEPS], labels[k::STEPS]) for k in range(STEPS)]
+    images, labels = draw_digits(seed, STEP_DIGITS * (STEPS + 1))
+    batches = [(images[k::STEPS + 1], labels[k::STEPS + 1]) for k in range(STEPS + 1)]
 
     def student(m: nn.Module, o: torch.optim.Optimizer, x: torch.Tensor, y: torch.Tensor) -> object:
         return attempt(train_step, m, o, x, y, name="train_step")
@@ -206,9 +309,11 @@ def check_train_step(train_step: StepFunction, seed: int = 0) -> None:
     got = take_steps(student, model, batches, seed)
     as_tensor = [as_loss(value)[1] for value in got.losses]
     got.losses = [as_loss(value)[0] for value in got.losses]
-    want = take_steps(package_step, model, batches, seed)
+    want = take_steps(package_step, model, batches, seed, after=True)
     mismatch = difference(got, want)
     if mismatch is not None:
+        if any(agree(got.losses[0], loss) for loss in want.after[0]):
+            fail(LOSS_AFTER_STEP)
         for mistake, message in STEP_MISTAKES:
             if difference(got, take_steps(mistake, model, batches, seed)) is None:
                 fail(message)
@@ -218,7 +323,7 @@ def check_train_step(train_step: StepFunction, seed: int = 0) -> None:
             "without keeping every batch's graph)") if any(as_tensor) else ""
     passed(f"train_step takes the step of gcnn_edu.train.train_epoch: the same losses, weights and "
            f"batch-norm statistics after {STEPS} steps of Adam on {STEP_DIGITS} digits each, from eval "
-           f"mode{note}")
+           f"mode and with stale gradients in w.grad{note}")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -262,7 +367,8 @@ def package_recompute(model: nn.Module, images: torch.Tensor, batch_size: int) -
 
 
 def one_pass(model: nn.Module, images: torch.Tensor, batch_size: int, reset: bool = True,
-             momentum: float | None = None, dropout: bool = False, norms_train: bool = True) -> None:
+             momentum: float | None = None, dropout: bool = False, norms_train: bool = True,
+             one_batch: bool = False) -> None:
     """The recomputation with some of its parts changed (the known mistakes)."""
     model.train(dropout)  # dropout on in train mode
     for bn in batch_norms(model).values():
@@ -270,6 +376,7 @@ def one_pass(model: nn.Module, images: torch.Tensor, batch_size: int, reset: boo
             bn.reset_running_stats()
         bn.momentum = momentum
         bn.train(norms_train)
+    batch_size = len(images) if one_batch else batch_size
     with torch.no_grad():
         for start in range(0, len(images), batch_size):
             model(images[start:start + batch_size])
@@ -290,16 +397,29 @@ RECOMPUTE_MISTAKES: list[tuple[dict, str]] = [
      "sum_k 0.1 * 0.9^(K-k) mu_k plus 0.9^K times the reset value, so the last batches weigh most and the "
      "batch order changes the result. Set `bn.momentum = None` for the cumulative average (1/K) sum_k mu_k"),
     (dict(dropout=True),
-     "dropout was on during the pass: the features reached the batch norms after dropout (zeroed and scaled "
-     "by 1 / (1 - p)), unlike at test time. Put the model in eval mode and only the batch norms in train "
-     "mode (`model.eval()`, then `bn.train()`)"),
+     "dropout was on during the pass: the convolution after each dropout saw features zeroed and scaled by "
+     "1 / (1 - p), and its batch norm averaged their statistics, unlike at test time. Put the model in eval "
+     "mode and only the batch norms in train mode (`model.eval()`, then `bn.train()`)"),
     (dict(norms_train=False),
      "your statistics are the reset values (mean 0, variance 1): in eval mode a batch norm neither uses nor "
      "updates batch statistics. Put the batch norms in train mode for the pass (`bn.train()`)"),
     (dict(reset=False, norms_train=False),
      "your pass did not change the running statistics: in eval mode a batch norm neither uses nor updates "
      "them. Reset them and put the batch norms in train mode for the pass"),
+    (dict(one_batch=True),
+     f"your statistics are those of one batch of all {BN_DIGITS} digits. In the first batch norm the means "
+     "agree, the variances do not: the average of the batches' variances depends on the batches; pass the "
+     "digits in batches of batch_size (the variance over all the digits adds the spread of the batch means "
+     "around their mean)"),
 ]
+
+NOTHING_FOUND = ("no batch norm of the network was reset or updated: P4CNN's batch norms are GroupBatchNorm, "
+                 "a BatchNorm3d, which `isinstance(m, nn.BatchNorm2d)` does not find; find every batch norm "
+                 "with `isinstance(m, torch.nn.modules.batchnorm._BatchNorm)`, as the statement says")
+COUNT_KEPT = ("the count of batches was not reset: use reset_running_stats() (it sets running_mean to 0, "
+              "running_var to 1 and num_batches_tracked to 0). With momentum None, a batch norm averages in "
+              "its k-th batch with weight 1 / num_batches_tracked, and your layers counted on from the 500 "
+              "batches of training: the {batches} new batches weighed 1/501 to 1/{last}")
 
 
 def stats_difference(got: nn.Module, want: nn.Module) -> str | None:
@@ -327,19 +447,26 @@ def check_recompute_batch_norm(recompute_batch_norm: Recompute, seed: int = 0) -
     want, _ = run_recompute(package_recompute, model, images, seed)
     mismatch = stats_difference(got, want)
     if mismatch is not None:
+        untouched = all(bn.momentum == 0.1 for bn in batch_norms(got).values())  # momentum included
+        if untouched and stats_difference(got, model) is None:
+            fail(NOTHING_FOUND)  # the batch norms were not found
         for changes, message in RECOMPUTE_MISTAKES:
             def mistake(m: nn.Module, x: torch.Tensor, batch_size: int, changes: dict = changes) -> None:
                 one_pass(m, x, batch_size, **changes)
             if stats_difference(got, run_recompute(mistake, model, images, seed)[0]) is None:
                 fail(message)
+        batches = -(-BN_DIGITS // BN_BATCH)
+        if any(int(bn.num_batches_tracked) > batches for bn in batch_norms(got).values()):
+            fail(COUNT_KEPT.format(batches=batches, last=500 + batches))
         fail(f"recompute_batch_norm does not give the package's statistics: {mismatch} ({BN_DIGITS} digits "
              f"in batches of {BN_BATCH}, a P4CNN with {CHANNELS} channels and dropout {DROPOUT})")
     still_training = [f"the layer {name} ({type(m).__name__})" if name else "the model"
                       for name, m in got.named_modules() if m.training]
     if still_training:
+        dropout_on = any(isinstance(m, nn.Dropout) and m.training for m in got.modules())
         fail(f"the statistics are right, but {still_training[0]} is left in train mode: in train mode "
              f"a batch norm normalises each test batch with that batch's own statistics, not the recomputed "
-             f"ones, and dropout is on. End with `model.eval()`")
+             f"ones{', and dropout is on' if dropout_on else ''}. End with `model.eval()`")
     note = (" (the pass tracked gradients: `torch.no_grad()` saves their memory and time, nothing is learned "
             "here)") if any(grad_modes) else ""
     passed(f"recompute_batch_norm gives the running means and variances of gcnn_edu.evaluate."
